@@ -1,0 +1,46 @@
+"""Package metadata for skdeepcluster.
+
+Dependencies are deliberately permissive here; the pinned development and CI
+environment lives in ``requirements/dev.txt`` and ``requirements/constraints.txt``.
+"""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = {}
+exec((HERE / "skdeepcluster" / "_version.py").read_text(), VERSION)
+
+setup(
+    name="skdeepcluster",
+    version=VERSION["__version__"],
+    description="scikit-learn compatible deep clustering estimators built on PyTorch",
+    long_description=(HERE / "README.rst").read_text(),
+    long_description_content_type="text/x-rst",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["skdeepcluster", "skdeepcluster.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "torch>=2.1",
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-learn>=1.6",
+        "pandas>=1.5",
+        "joblib>=1.2",
+        "pillow>=9.0",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "image": ["kornia>=0.7"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "ruff>=0.4"],
+        "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "matplotlib>=3.7"],
+        "bench": ["matplotlib>=3.7"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Science/Research",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "License :: OSI Approved :: BSD License",
+    ],
+)

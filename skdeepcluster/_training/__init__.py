@@ -1,0 +1,24 @@
+"""The shared training machinery: loop, optimisers, schedules, hooks, seeding."""
+
+from skdeepcluster._training._hooks import Hook, ProgressHook
+from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
+from skdeepcluster._training._memory import LabelMemory
+from skdeepcluster._training._optim import ParamGroup, build_optimizer
+from skdeepcluster._training._schedule import constant, warmup_cosine
+from skdeepcluster._training._utils import make_generator, resolve_device, resolve_seed
+
+__all__ = [
+    "Hook",
+    "LabelMemory",
+    "ParamGroup",
+    "ProgressHook",
+    "TrainingTask",
+    "autocast_context",
+    "build_optimizer",
+    "constant",
+    "make_generator",
+    "resolve_device",
+    "resolve_seed",
+    "run_training",
+    "warmup_cosine",
+]

@@ -1,0 +1,20 @@
+"""Batched, on-device augmentations and two-view wrappers."""
+
+from skdeepcluster.augment._base import BatchTransform, Compose, Identity, MultiView
+from skdeepcluster.augment._tabular import (
+    FeatureMask,
+    GaussianNoise,
+    NeighborSwap,
+    nearest_neighbors,
+)
+
+__all__ = [
+    "BatchTransform",
+    "Compose",
+    "FeatureMask",
+    "GaussianNoise",
+    "Identity",
+    "MultiView",
+    "NeighborSwap",
+    "nearest_neighbors",
+]

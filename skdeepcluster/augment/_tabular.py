@@ -1,0 +1,174 @@
+"""Augmentations for fixed-length feature vectors."""
+
+from __future__ import annotations
+
+import torch
+
+from skdeepcluster.augment._base import BatchTransform, _rand, _randn
+
+
+class GaussianNoise(BatchTransform):
+    """Add Gaussian noise scaled by each feature's standard deviation.
+
+    Parameters
+    ----------
+    std : float, default=0.1
+        Noise standard deviation as a fraction of each feature's standard
+        deviation on the training data (absolute when the transform was not
+        fitted).
+
+    Examples
+    --------
+    >>> t = GaussianNoise(0.1).fit(torch.randn(100, 3))
+    >>> t(torch.zeros(2, 3), generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, std: float = 0.1) -> None:
+        if std < 0:
+            raise ValueError(f"std must be >= 0, got {std}.")
+        self.std = float(std)
+        self.scale_ = None
+
+    def fit(self, X: torch.Tensor) -> GaussianNoise:
+        flat = X.flatten(1).float()
+        self.scale_ = flat.std(dim=0, unbiased=False).clamp_min(1e-8).reshape(X.shape[1:])
+        return self
+
+    def __call__(self, x, index=None, generator=None):
+        if self.std == 0:
+            return x
+        noise = _randn(x.shape, x, generator) * self.std
+        if self.scale_ is not None:
+            noise = noise * self.scale_.to(x.device, x.dtype)
+        return x + noise
+
+
+class FeatureMask(BatchTransform):
+    """Replace a random subset of features by their training mean.
+
+    Parameters
+    ----------
+    p : float, default=0.2
+        Probability of masking each feature of each sample.
+
+    Examples
+    --------
+    >>> t = FeatureMask(1.0)
+    >>> t(torch.ones(2, 3)).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, p: float = 0.2) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"p must be in [0, 1], got {p}.")
+        self.p = float(p)
+        self.fill_ = None
+
+    def fit(self, X: torch.Tensor) -> FeatureMask:
+        self.fill_ = X.float().mean(dim=0)
+        return self
+
+    def __call__(self, x, index=None, generator=None):
+        if self.p == 0:
+            return x
+        mask = _rand(x.shape, x, generator) < self.p
+        fill = self.fill_.to(x.device, x.dtype) if self.fill_ is not None else 0.0
+        return torch.where(mask, fill, x)
+
+
+def nearest_neighbors(X: torch.Tensor, n_neighbors: int, chunk_size: int = 2048) -> torch.Tensor:
+    """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
+
+    Computed in chunks with matrix products on ``X``'s device, so memory stays
+    ``O(chunk_size * N)``.
+
+    Examples
+    --------
+    >>> X = torch.tensor([[0.0], [1.0], [10.0], [11.0]])
+    >>> nearest_neighbors(X, 1).flatten().tolist()
+    [1, 0, 3, 2]
+    """
+    flat = X.flatten(1).float()
+    n = flat.shape[0]
+    k = min(int(n_neighbors), n - 1)
+    if k < 1:
+        raise ValueError("nearest neighbours need at least 2 samples.")
+    sq = (flat * flat).sum(1)
+    out = torch.empty(n, k, dtype=torch.long, device=flat.device)
+    for start in range(0, n, chunk_size):
+        rows = flat[start : start + chunk_size]
+        d = sq[start : start + chunk_size, None] - 2 * rows @ flat.T + sq[None, :]
+        ar = torch.arange(rows.shape[0], device=flat.device)
+        d[ar, ar + start] = float("inf")
+        out[start : start + chunk_size] = d.topk(k, dim=1, largest=False).indices
+    return out
+
+
+class NeighborSwap(BatchTransform):
+    """Replace a sample by one of its nearest neighbours in the training data.
+
+    A neighbour is a plausible positive view of fixed-feature data that has no
+    natural augmentation: nearby samples tend to share a cluster. This is the
+    idea behind the neighbour positives of SCAN [1]_, NNCLR [2]_ and PIPCDR.
+    The view is ``x + u (x_nn - x)`` with ``u`` uniform in ``[mix_low, 1]``:
+    a point on the segment to a random neighbour among the ``n_neighbors``
+    nearest, computed once on the training data in :meth:`fit`.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+        Size of the neighbourhood to draw from.
+    p : float, default=1.0
+        Probability that a sample is moved toward a neighbour.
+    mix_low : float, default=1.0
+        Lower end of the interpolation weight; 1.0 swaps in the neighbour itself.
+
+    References
+    ----------
+    .. [1] Van Gansbeke et al., "SCAN: Learning to classify images without labels", ECCV 2020.
+    .. [2] Dwibedi et al., "With a little help from my friends: nearest-neighbor
+       contrastive learning of visual representations", ICCV 2021.
+
+    Examples
+    --------
+    >>> X = torch.tensor([[0.0], [1.0], [10.0], [11.0]])
+    >>> t = NeighborSwap(n_neighbors=1).fit(X)
+    >>> t(X, index=torch.arange(4)).flatten().tolist()
+    [1.0, 0.0, 11.0, 10.0]
+    """
+
+    def __init__(self, n_neighbors: int = 10, p: float = 1.0, mix_low: float = 1.0) -> None:
+        if int(n_neighbors) < 1:
+            raise ValueError(f"n_neighbors must be >= 1, got {n_neighbors}.")
+        if not 0 <= p <= 1:
+            raise ValueError(f"p must be in [0, 1], got {p}.")
+        if not 0 <= mix_low <= 1:
+            raise ValueError(f"mix_low must be in [0, 1], got {mix_low}.")
+        self.n_neighbors = int(n_neighbors)
+        self.p = float(p)
+        self.mix_low = float(mix_low)
+        self.data_ = None
+        self.neighbors_ = None
+
+    def fit(self, X: torch.Tensor) -> NeighborSwap:
+        self.data_ = X
+        self.neighbors_ = nearest_neighbors(X, self.n_neighbors)
+        return self
+
+    def __call__(self, x, index=None, generator=None):
+        if self.neighbors_ is None:
+            raise RuntimeError("NeighborSwap must be fitted on the training data first.")
+        if index is None:
+            raise ValueError("NeighborSwap needs the sample indices of the batch.")
+        nbrs = self.neighbors_[index.to(self.neighbors_.device)]
+        pick = (_rand(len(index), nbrs, generator) * nbrs.shape[1]).long()
+        pick = pick.clamp_max(nbrs.shape[1] - 1)
+        other = self.data_[nbrs[torch.arange(len(index), device=nbrs.device), pick]]
+        other = other.to(x.device, x.dtype)
+        shape = (len(index),) + (1,) * (x.dim() - 1)
+        weight = self.mix_low + (1 - self.mix_low) * _rand(shape, x, generator)
+        weight = weight.to(x.dtype)
+        if self.p < 1:
+            weight = weight * (_rand(shape, x, generator) < self.p).to(x.dtype)
+        return torch.lerp(x, other, weight)

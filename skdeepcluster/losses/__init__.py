@@ -1,0 +1,10 @@
+"""Per-method objectives as pure tensor functions."""
+
+from skdeepcluster.losses._secu import (
+    closed_form_centers,
+    secu_center_loss,
+    secu_soft_labels,
+    soft_cross_entropy,
+)
+
+__all__ = ["closed_form_centers", "secu_center_loss", "secu_soft_labels", "soft_cross_entropy"]
