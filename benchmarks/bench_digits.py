@@ -92,8 +92,8 @@ def ablation_experiment(X, y, seeds):
         ),
     }
     for alpha in (1.0, 0.3, 0.12, 0.05, 0.01, 0.0):
-        methods[f"entropy alpha={alpha:g} (paper alpha={alpha * n:.0f})"] = (
-            lambda s, a=alpha: SeCuClustering(10, alpha=a, random_state=s)
+        methods[f"entropy alpha={alpha:g} (paper alpha={alpha * n:.0f})"] = lambda s, a=alpha: (
+            SeCuClustering(10, alpha=a, random_state=s)
         )
     return {name: evaluate(make, X, y, seeds) for name, make in methods.items()}
 

@@ -140,9 +140,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _check_data_vs_params(self, X: np.ndarray) -> None:
         if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
-            )
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)

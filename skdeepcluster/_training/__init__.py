@@ -3,11 +3,12 @@
 from skdeepcluster._training._hooks import Hook, ProgressHook
 from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
 from skdeepcluster._training._memory import LabelMemory
-from skdeepcluster._training._optim import ParamGroup, build_optimizer
+from skdeepcluster._training._optim import GroupSchedule, ParamGroup, build_optimizer
 from skdeepcluster._training._schedule import constant, warmup_cosine
 from skdeepcluster._training._utils import make_generator, resolve_device, resolve_seed
 
 __all__ = [
+    "GroupSchedule",
     "Hook",
     "LabelMemory",
     "ParamGroup",

@@ -41,7 +41,7 @@ def run_training(
     loader: Iterable,
     epochs: Sequence[int],
     optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scheduler=None,
     hooks: Sequence[Hook] = (),
     device: torch.device | str = "cpu",
     amp_dtype: torch.dtype | None = None,

@@ -46,10 +46,52 @@ def _multiplier(step: int, fn, start: int, total: int, warmup: int) -> float:
     return fn(step - start, total - start, warmup)
 
 
+class GroupSchedule:
+    """Set each optimiser group's learning rate from its own schedule, per step.
+
+    Unlike :class:`torch.optim.lr_scheduler.LambdaLR` it has no expectations
+    about the order of ``optimizer.step()`` calls: steps without a gradient
+    update (e.g. closed-form centre updates during an initialisation epoch)
+    still advance the schedule.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    multipliers : list of callable
+        ``multipliers[g](step)`` scales group ``g``'s base learning rate.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, multipliers) -> None:
+        self.optimizer = optimizer
+        self.multipliers = list(multipliers)
+        self.base_lrs = [g["lr"] for g in optimizer.param_groups]
+        self.last_step = 0
+        self._apply()
+
+    def _apply(self) -> None:
+        for group, base, fn in zip(
+            self.optimizer.param_groups, self.base_lrs, self.multipliers, strict=True
+        ):
+            group["lr"] = base * fn(self.last_step)
+
+    def step(self) -> None:
+        """Advance one optimisation step."""
+        self.last_step += 1
+        self._apply()
+
+    def state_dict(self) -> dict:
+        return {"last_step": self.last_step, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.last_step = int(state["last_step"])
+        self.base_lrs = list(state["base_lrs"])
+        self._apply()
+
+
 def build_optimizer(
     groups: Sequence[ParamGroup], total_steps: int
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    """SGD over ``groups`` with one :class:`~torch.optim.lr_scheduler.LambdaLR` lambda each.
+) -> tuple[torch.optim.Optimizer, GroupSchedule]:
+    """SGD over ``groups``, each with its own learning-rate schedule.
 
     Examples
     --------
@@ -85,5 +127,4 @@ def build_optimizer(
         )
         for g in groups
     ]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
-    return optimizer, scheduler
+    return optimizer, GroupSchedule(optimizer, lambdas)

@@ -56,7 +56,9 @@ class SeCuNetwork(nn.Module):
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.head = ProjectionHead(in_features, projection_hidden, projection_dim, projection_layers)
+        self.head = ProjectionHead(
+            in_features, projection_hidden, projection_dim, projection_layers
+        )
         self.centers = nn.ParameterList(
             [nn.Parameter(F.normalize(torch.randn(k, projection_dim), dim=1)) for k in head_sizes]
         )
@@ -213,17 +215,23 @@ class _SeCuTask:
                 y1, y2 = secu_soft_labels(
                     prev, logits1.softmax(dim=1), logits2.softmax(dim=1), est.tau
                 )
-                loss_x = loss_x + (soft_cross_entropy(logits1, y1) + soft_cross_entropy(logits2, y2)) / 2
+                loss_x = (
+                    loss_x + (soft_cross_entropy(logits1, y1) + soft_cross_entropy(logits2, y2)) / 2
+                )
             wd = w.detach()
             scores = (zd1 @ wd.T + zd2 @ wd.T) / 2
             labels = self._assign(h, scores, index)
             if est.center_update == "sgd":
                 stop = est.loss == "secu"
                 t = self.center_temperature
-                loss_w = loss_w + (
-                    secu_center_loss(zd1, w, labels, t, stop)
-                    + secu_center_loss(zd2, w, labels, t, stop)
-                ) / 2
+                loss_w = (
+                    loss_w
+                    + (
+                        secu_center_loss(zd1, w, labels, t, stop)
+                        + secu_center_loss(zd2, w, labels, t, stop)
+                    )
+                    / 2
+                )
             else:
                 self._closed_form_step(h, zd1, zd2, labels)
         loss = loss_x / len(net.centers) + loss_w
@@ -517,6 +525,7 @@ class SeCuClustering(BaseDeepClustering):
         z = self.module_.embed(data[pool]).float()
         for w in self.module_.centers:
             w.copy_(kmeans_plusplus(z, w.shape[0], generator))
+
     # ------------------------------------------------------------------ train
     def _setup_training(self, data, generator):
         """Loader, task, optimiser and schedule of a fit (epoch -1 initialises)."""

@@ -137,7 +137,9 @@ def test_size_constraint_meets_lower_bound(digits):
 
 def test_pipeline_and_pickle_roundtrip(blobs):
     X, _ = blobs
-    pipe = Pipeline([("scale", StandardScaler()), ("secu", SeCuClustering(3, random_state=0, **FAST))])
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("secu", SeCuClustering(3, random_state=0, **FAST))]
+    )
     labels = pipe.fit_predict(X)
     assert labels.shape == (150,)
     restored = pickle.loads(pickle.dumps(pipe))
@@ -176,3 +178,28 @@ def test_single_feature_input():
     X = np.concatenate([np.zeros(40), np.ones(40) * 5])[:, None] + np.linspace(0, 0.5, 80)[:, None]
     labels = SeCuClustering(2, random_state=0, **FAST).fit_predict(X)
     assert len(np.unique(labels)) == 2
+
+
+def test_verbose_shows_progress(blobs, capsys):
+    X, _ = blobs
+    SeCuClustering(3, random_state=0, verbose=1, **dict(FAST, max_iter=2)).fit(X)
+    err = capsys.readouterr().err
+    assert "SeCuClustering" in err and "loss" in err
+
+
+def test_silent_by_default(blobs, capsys):
+    X, _ = blobs
+    SeCuClustering(3, random_state=0, **dict(FAST, max_iter=2)).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_grid_search_by_clustering_accuracy(blobs):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = blobs
+    est = SeCuClustering(random_state=0, **dict(FAST, max_iter=6))
+    search = GridSearchCV(est, {"n_clusters": [2, 3]}, scoring="clustering_accuracy", cv=2)
+    search.fit(X, y)
+    assert search.best_params_ == {"n_clusters": 3}
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
