@@ -9,8 +9,8 @@ from skdeepcluster.assignment._validation import check_matrix, check_vector
 
 def _entropy_term(counts: torch.Tensor, n_samples: float) -> torch.Tensor:
     """``t(n) = -(n/N) log(n/N)`` elementwise, with ``0 log 0 = 0``."""
-    p = (counts / n_samples).clamp_min(0)
-    return torch.where(p > 0, -p * torch.log(p.clamp_min(1e-300)), torch.zeros_like(p))
+    p = counts / n_samples
+    return -torch.special.xlogy(p, p)
 
 
 def entropy_objective(
@@ -135,22 +135,20 @@ def entropy_constrained_assignment(
     n = counts.double()
     seen = prev >= 0
     own = prev.clamp_min(0)
-    n_own = n.index_select(0, own)
-    # entropy terms of n, n + 1 (any cluster) and n_own, n_own - 1 (own cluster) at once
-    t = _entropy_term(torch.cat([n, n + 1, n_own - 1]), n_samples)
-    t_n, t_up, t_own_down = t[:n_clusters], t[n_clusters : 2 * n_clusters], t[2 * n_clusters :]
-    gain = (t_up - t_n).to(scores.dtype)
-    own_gain = (t_n.index_select(0, own) - t_own_down).to(scores.dtype)
-    # one b x K pass: maximise s_ij + alpha * gain_j (the negated cost of Eq. 11);
+    # t(n - 1), t(n), t(n + 1) of every cluster in one call (n - 1 clamped: a
+    # cluster holding no sample is nobody's own cluster)
+    t = _entropy_term(torch.cat([(n - 1).clamp_min(0), n, n + 1]), n_samples)
+    t_down, t_n, t_up = t[:n_clusters], t[n_clusters : 2 * n_clusters], t[2 * n_clusters :]
+    gain = t_up - t_n  # entropy gained by adding a sample to cluster j
     # on its own column a labelled sample gains t(n_a) - t(n_a - 1) instead
-    benefit = torch.add(scores, gain, alpha=alpha)
-    column = own[:, None]
-    own_value = scores.gather(1, column) + alpha * own_gain[:, None]
-    benefit.scatter_(1, column, torch.where(seen[:, None], own_value, benefit.gather(1, column)))
+    correction = ((t_n - t_down) - gain).to(scores.dtype)
+    # one b x K pass: maximise s_ij + alpha * gain_j (the negated cost of Eq. 11)
+    benefit = torch.add(scores, gain.to(scores.dtype), alpha=alpha)
+    fix = correction.index_select(0, own) * (alpha * seen.to(scores.dtype))
+    benefit.scatter_add_(1, own[:, None], fix[:, None])
     labels = benefit.argmax(dim=1)
-    delta = torch.bincount(labels, minlength=n_clusters) - torch.bincount(
-        own, weights=seen.to(torch.float64), minlength=n_clusters
-    )
+    left = torch.bincount(torch.where(seen, own, n_clusters), minlength=n_clusters + 1)
+    delta = torch.bincount(labels, minlength=n_clusters) - left[:n_clusters]
     return labels, counts + delta.to(counts.dtype)
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from scipy.optimize import minimize
+from scipy.optimize import check_grad, minimize
 
 from skdeepcluster.assignment import fairness_em, fairness_objective
 
@@ -22,26 +22,45 @@ def test_objective_monotone_in_float64(seed):
     assert history[-1] < history[0]
 
 
+def _objective_and_gradient(theta, probs, prior, lam):
+    """L(softmax(theta)) and its gradient in theta, in NumPy (for scipy.optimize)."""
+    n, k = probs.shape
+    logits = theta.reshape(n, k)
+    log_y = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    y = np.exp(log_y)
+    ybar = y.mean(axis=0)
+    value = -(probs * log_y).sum(1).mean() + lam * (prior * np.log(prior / ybar)).sum()
+    grad_y = -probs / (n * y) - lam * prior / (n * ybar)  # dL/dy
+    grad_theta = y * (grad_y - (y * grad_y).sum(1, keepdims=True))  # through the softmax
+    return value, grad_theta.ravel()
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_scipy_on_the_convex_problem(seed):
-    n, k, lam = 4, 3, 2.0
+    n, k, lam = 5, 3, 2.0
     probs = _probs(seed, n, k, skew=1.0)
     prior = torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64)
     y = fairness_em(probs, prior=prior, lam=lam, n_iters=5000, tol=1e-14)
-
-    def objective(theta):
-        yy = torch.tensor(theta.reshape(n, k)).softmax(1)
-        return fairness_objective(probs, yy, prior, lam)
-
-    best = min(
-        (
-            minimize(objective, x0, method="BFGS", options={"gtol": 1e-10})
-            for x0 in (np.zeros(n * k), torch.log(probs).numpy().ravel())
-        ),
-        key=lambda r: r.fun,
+    p, u = probs.numpy(), prior.numpy()
+    theta0 = np.log(p).ravel()
+    check = check_grad(
+        lambda t: _objective_and_gradient(t, p, u, lam)[0],
+        lambda t: _objective_and_gradient(t, p, u, lam)[1],
+        theta0,
     )
-    assert fairness_objective(probs, y, prior, lam) <= best.fun + 1e-6
-    assert np.allclose(y.numpy(), torch.tensor(best.x.reshape(n, k)).softmax(1).numpy(), atol=1e-3)
+    assert check < 1e-5  # the reference's gradient is right
+    result = minimize(
+        _objective_and_gradient,
+        theta0,
+        args=(p, u, lam),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-11},
+    )
+    reference = torch.tensor(result.x.reshape(n, k)).softmax(1)
+    assert result.fun == pytest.approx(fairness_objective(probs, reference, prior, lam))
+    assert fairness_objective(probs, y, prior, lam) <= result.fun + 1e-8
+    assert torch.allclose(y, reference, atol=1e-4)
 
 
 def test_every_cluster_keeps_mass_when_all_predictions_favour_one():
