@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
+from scipy.special import xlogy
 
 from skdeepcluster.assignment._validation import check_matrix, check_vector
 
@@ -72,7 +76,8 @@ def entropy_constrained_assignment(
     batch, then applies all moves at once: O(bK), no Python loop.
     ``sequential=True`` is the exact coordinate descent of Eq. 11, updating
     the counts after each sample, so :math:`\mathcal{L}` never increases
-    (Theorem 2); it loops over the b samples with O(K) work each.
+    (Theorem 2); it loops over the b samples with O(K) work each, on the host
+    (one transfer of ``scores``), since the steps depend on each other.
 
     Parameters
     ----------
@@ -153,14 +158,38 @@ def entropy_constrained_assignment(
 
 
 def _sequential(scores, counts, prev, alpha, n_samples):
-    n = counts.double().clone()
-    labels = torch.empty(len(scores), dtype=torch.long, device=scores.device)
-    for i in range(len(scores)):
-        a = int(prev[i])
+    """Exact coordinate descent of Eq. 11, one sample at a time, on the host.
+
+    The b steps depend on each other, so they run on NumPy arrays (one
+    transfer in and one out) instead of launching kernels and synchronising at
+    every step on a GPU. The gain vector is kept up to date incrementally: a
+    step changes two counts, hence two entries of the gain.
+    """
+    s = scores.detach().to("cpu", torch.float64).numpy()
+    own = prev.tolist()
+    n = counts.detach().to("cpu", torch.float64).numpy().copy()
+    gain = _entropy_gain(n, n_samples)
+    labels = np.empty(len(own), dtype=np.int64)
+    for i, a in enumerate(own):
         if a >= 0:
             n[a] -= 1
-        gain = _entropy_term(n + 1, n_samples) - _entropy_term(n, n_samples)
-        j = int(torch.argmin(-scores[i].double() - alpha * gain))
+            gain[a] = _scalar_gain(n[a], n_samples)
+        # argmax of s_ij + alpha * gain_j == argmin of the cost of Eq. 11
+        j = int(np.argmax(s[i] + alpha * gain))
         n[j] += 1
+        gain[j] = _scalar_gain(n[j], n_samples)
         labels[i] = j
-    return labels, n.to(counts.dtype)
+    device = scores.device
+    return torch.from_numpy(labels).to(device), torch.from_numpy(n).to(device, counts.dtype)
+
+
+def _entropy_gain(n: np.ndarray, n_samples: float) -> np.ndarray:
+    """``t(n + 1) - t(n)`` with ``t(n) = -(n/N) log(n/N)`` and ``0 log 0 = 0``."""
+    p, q = n / n_samples, (n + 1) / n_samples
+    return -xlogy(q, q) + xlogy(p, p)
+
+
+def _scalar_gain(n: float, n_samples: float) -> float:
+    """:func:`_entropy_gain` of one count, without array overhead."""
+    p, q = n / n_samples, (n + 1) / n_samples
+    return -q * math.log(q) + (p * math.log(p) if p > 0 else 0.0)

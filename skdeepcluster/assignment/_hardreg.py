@@ -113,7 +113,7 @@ def hard_regularized_assignment(
         On the device of ``cost``.
     counts : Tensor of shape (K,)
         ``counts`` (or zeros) plus the batch's sizes, in the dtype of
-        ``counts`` (of ``cost`` when ``counts`` is omitted).
+        ``counts`` (of ``cost``, at least float32, when ``counts`` is omitted).
 
     Notes
     -----
@@ -218,7 +218,7 @@ def hard_regularized_assignment(
     labels = torch.from_numpy(labels).to(cost.device)
     sizes = torch.bincount(labels, minlength=k)
     if counts is None:
-        new_counts = sizes.to(cost.dtype)
+        new_counts = sizes.to(torch.promote_types(cost.dtype, torch.float32))
     else:
         new_counts = counts + sizes.to(counts.device, counts.dtype)
     return labels, new_counts
