@@ -192,6 +192,10 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.module_.train(was_training)
         return torch.cat(outputs)
 
+    def _logits(self, X) -> torch.Tensor:
+        """Cluster logits of ``X`` (CPU float32), the input of predict / predict_proba / score."""
+        return self._inference(X, lambda x: self._cluster_logits(self._embed(x)))
+
     def predict(self, X) -> np.ndarray:
         """Cluster index of each sample (the module in evaluation mode, no augmentation).
 
@@ -203,7 +207,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,), int64
         """
-        logits = self._inference(X, lambda x: self._cluster_logits(self._embed(x)))
+        logits = self._logits(X)
         return logits.argmax(dim=1).numpy().astype(np.int64)
 
     def predict_proba(self, X) -> np.ndarray:
@@ -217,7 +221,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_clusters), float32
         """
-        logits = self._inference(X, lambda x: self._cluster_logits(self._embed(x)))
+        logits = self._logits(X)
         return torch.softmax(logits, dim=1).numpy()
 
     def transform(self, X) -> np.ndarray:
@@ -251,7 +255,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         score : float
         """
-        logits = self._inference(X, lambda x: self._cluster_logits(self._embed(x)))
+        logits = self._logits(X)
         return float(torch.log_softmax(logits, dim=1).max(dim=1).values.mean())
 
     # ------------------------------------------------------------ persistence

@@ -206,7 +206,7 @@ def hard_regularized_assignment(
             f"method='exact' builds a b x (K*b) matrix; b={b}, K={k} is too large "
             f"(b*K*b > {_MAX_EXACT_ENTRIES}). Use method='greedy'."
         )
-    # The b sequential steps run on the host (see Notes): one transfer in, one out.
+    # The b sequential steps run on the host (see the docstring): one transfer in, one out.
     host_dtype = torch.float64 if cost.dtype == torch.float64 else torch.float32
     host_cost = cost.detach().to("cpu", host_dtype).numpy()
     if not np.all(np.isfinite(host_cost)):

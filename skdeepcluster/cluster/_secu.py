@@ -165,8 +165,7 @@ class _SeCuTask:
             ]
 
     def on_epoch_end(self, epoch: int) -> dict:
-        sizes = torch.bincount(self.memory[0].labels.clamp_min(0), minlength=self.head_sizes[0])
-        return {"cluster_sizes": sizes.cpu().tolist()}
+        return {"cluster_sizes": self.memory[0].counts.long().cpu().tolist()}
 
     # ------------------------------------------------------------ assignment
     def _assign(self, head: int, scores: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -215,23 +214,18 @@ class _SeCuTask:
                 y1, y2 = secu_soft_labels(
                     prev, logits1.softmax(dim=1), logits2.softmax(dim=1), est.tau
                 )
-                loss_x = (
-                    loss_x + (soft_cross_entropy(logits1, y1) + soft_cross_entropy(logits2, y2)) / 2
-                )
+                view_loss = soft_cross_entropy(logits1, y1) + soft_cross_entropy(logits2, y2)
+                loss_x = loss_x + view_loss / 2
             wd = w.detach()
             scores = (zd1 @ wd.T + zd2 @ wd.T) / 2
             labels = self._assign(h, scores, index)
             if est.center_update == "sgd":
                 stop = est.loss == "secu"
                 t = self.center_temperature
-                loss_w = (
-                    loss_w
-                    + (
-                        secu_center_loss(zd1, w, labels, t, stop)
-                        + secu_center_loss(zd2, w, labels, t, stop)
-                    )
-                    / 2
+                center_loss = secu_center_loss(zd1, w, labels, t, stop) + secu_center_loss(
+                    zd2, w, labels, t, stop
                 )
+                loss_w = loss_w + center_loss / 2
             else:
                 self._closed_form_step(h, zd1, zd2, labels)
         loss = loss_x / len(net.centers) + loss_w
