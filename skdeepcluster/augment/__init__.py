@@ -22,6 +22,7 @@ from skdeepcluster.augment._tabular import (
     default_vector_views,
     nearest_neighbors,
 )
+from skdeepcluster.augment._views import default_self_labeling_views, neighbor_image_views
 
 __all__ = [
     "BatchTransform",
@@ -42,8 +43,10 @@ __all__ = [
     "RandomSolarize",
     "asymmetric_views",
     "default_image_views",
+    "default_self_labeling_views",
     "default_vector_views",
     "nearest_neighbors",
+    "neighbor_image_views",
     "needs_data",
     "weak_strong_views",
 ]
