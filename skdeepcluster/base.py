@@ -16,7 +16,9 @@ from torch import nn
 
 from skdeepcluster._training import (
     ProgressHook,
+    autocast_context,
     make_generator,
+    resolve_amp,
     resolve_device,
     resolve_seed,
     run_training,
@@ -39,7 +41,13 @@ from skdeepcluster.data._validation import (
     check_vector_ndim,
     non_numeric_message,
 )
-from skdeepcluster.nn import BACKBONES, build_backbone, default_backbone, infer_out_features
+from skdeepcluster.nn import (
+    BACKBONES,
+    build_backbone,
+    default_backbone,
+    infer_out_features,
+    use_channels_last,
+)
 
 
 def _as_numpy(X):
@@ -182,6 +190,16 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         How training views are made; see the subclass.
     device : str or torch.device
         ``"auto"`` uses CUDA when available, else the CPU.
+    amp : {"auto", "bf16", "fp16"} or None
+        Mixed precision of the network's forward passes (training and
+        inference) through :func:`torch.autocast`; losses, soft labels and
+        assignment solvers always run in float32 or float64. ``"auto"``:
+        bfloat16 on the CPU and bfloat16 (or float16 with a gradient scaler
+        on GPUs without native bfloat16) on CUDA when the backbone is one of
+        the built-in CNNs on images, float32 otherwise (vectors, MLPs and
+        user modules). ``"bf16"`` / ``"fp16"`` force a dtype (``"fp16"`` is
+        CUDA only), ``None`` is float32. See
+        :func:`skdeepcluster._training.resolve_amp`.
     random_state : int, RandomState instance or None
         Seed of the fit.
     verbose : int
@@ -258,6 +276,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "backbone_params": [dict, None],
         "augment": [StrOptions({"auto"}), callable, None],
         "device": [str, torch.device],
+        "amp": [StrOptions({"auto", "bf16", "fp16"}), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "checkpoint_dir": [str, os.PathLike, None],
@@ -285,6 +304,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         backbone_params=None,
         augment="auto",
         device="auto",
+        amp="auto",
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
@@ -300,6 +320,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.backbone_params = backbone_params
         self.augment = augment
         self.device = device
+        self.amp = amp
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
@@ -350,7 +371,25 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if params is None and isinstance(backbone, str) and backbone == "mlp":
             params = self._default_mlp_params
         module = build_backbone(backbone, data.sample_shape, params).to(data.device)
+        self._builtin_cnn = data.is_image and isinstance(backbone, str) and backbone != "mlp"
+        if self._builtin_cnn:
+            use_channels_last(module)
         return module, infer_out_features(module, data.example())
+
+    # --------------------------------------------------------- mixed precision
+    def _amp_dtype(self, device) -> torch.dtype | None:
+        """The autocast dtype of forward passes on ``device`` (``None``: float32).
+
+        ``amp="auto"`` turns it on for the built-in CNN backbones only (set by
+        :meth:`_make_backbone`).
+        """
+        return resolve_amp(self.amp, device, prefer=getattr(self, "_builtin_cnn", False))
+
+    def _amp_embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``_embed(x)`` under the fit's autocast, returned as float32."""
+        with autocast_context(x.device, self._amp_dtype(x.device)):
+            z = self._embed(x)
+        return z.float()
 
     def _make_views(self, data: TrainingData):
         """The view maker of this fit, fitted on ``data``; ``None`` when there is none.
@@ -516,9 +555,12 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if context is not None:
             device = context.training_device(device)
         warm = self._previous_fit()
+        if warm is None:
+            self._builtin_cnn = False  # set again by _make_backbone
         inputs = {k: getattr(self, k) for k in _INPUT_ATTRIBUTES if hasattr(self, k)}
         data = self._training_data(X, device)
         self._check_data_vs_params(data)
+        resolve_amp(self.amp, device)  # refuse an impossible dtype before training
         signature = self._fit_signature(data, context, warm)
         if warm is not None:
             try:
@@ -702,7 +744,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _logits(self, X) -> torch.Tensor:
         """Cluster logits of ``X`` (CPU float32), the input of predict / predict_proba / score."""
-        return self._inference(X, lambda x: self._cluster_logits(self._embed(x)))
+        return self._inference(X, lambda x: self._cluster_logits(self._amp_embed(x)))
 
     def predict(self, X) -> np.ndarray:
         """Cluster index of each sample (the module in evaluation mode, no augmentation).
@@ -746,7 +788,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         embedding : ndarray of shape (n_samples, embedding_dim), float32
         """
-        return self._inference(X, self._embed).numpy()
+        return self._inference(X, self._amp_embed).numpy()
 
     def score(self, X, y=None) -> float:
         """Mean log-probability of each sample's most likely cluster.

@@ -27,6 +27,14 @@ TINY = dict(
 
 ESTIMATORS = [
     SeCuClustering(**TINY, projection_dim=8, projection_hidden=16),
+    SeCuClustering(
+        **TINY,
+        projection_dim=8,
+        projection_hidden=16,
+        self_labeling_epochs=2,
+        self_labeling_warmup=1,
+        self_labeling_threshold=0.5,
+    ),
     HardRegClustering(**TINY),
     PIPCDRClustering(
         **TINY,

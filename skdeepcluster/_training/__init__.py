@@ -1,5 +1,6 @@
 """The shared training machinery: loop, optimisers, schedules, hooks, seeding."""
 
+from skdeepcluster._training._amp import AMP_DTYPES, full_precision, resolve_amp
 from skdeepcluster._training._hooks import Hook, ProgressHook
 from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
 from skdeepcluster._training._memory import LabelMemory
@@ -8,6 +9,7 @@ from skdeepcluster._training._schedule import constant, warmup_cosine
 from skdeepcluster._training._utils import make_generator, resolve_device, resolve_seed
 
 __all__ = [
+    "AMP_DTYPES",
     "GroupSchedule",
     "Hook",
     "LabelMemory",
@@ -17,7 +19,9 @@ __all__ = [
     "autocast_context",
     "build_optimizer",
     "constant",
+    "full_precision",
     "make_generator",
+    "resolve_amp",
     "resolve_device",
     "resolve_seed",
     "run_training",

@@ -5,6 +5,7 @@ from skdeepcluster.augment._image import (
     ColorJitter,
     GaussianBlur,
     KorniaTransform,
+    RandomAffine,
     RandomErasing,
     RandomGrayscale,
     RandomHorizontalFlip,
@@ -22,6 +23,7 @@ from skdeepcluster.augment._tabular import (
     default_vector_views,
     nearest_neighbors,
 )
+from skdeepcluster.augment._views import default_self_labeling_views, neighbor_image_views
 
 __all__ = [
     "BatchTransform",
@@ -34,6 +36,7 @@ __all__ = [
     "KorniaTransform",
     "MultiView",
     "NeighborSwap",
+    "RandomAffine",
     "RandomErasing",
     "RandomGrayscale",
     "RandomHorizontalFlip",
@@ -42,8 +45,10 @@ __all__ = [
     "RandomSolarize",
     "asymmetric_views",
     "default_image_views",
+    "default_self_labeling_views",
     "default_vector_views",
     "nearest_neighbors",
+    "neighbor_image_views",
     "needs_data",
     "weak_strong_views",
 ]

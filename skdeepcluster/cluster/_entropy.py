@@ -9,7 +9,12 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skdeepcluster._training import GroupSchedule, warmup_cosine
+from skdeepcluster._training import (
+    GroupSchedule,
+    autocast_context,
+    full_precision,
+    warmup_cosine,
+)
 from skdeepcluster.assignment import fairness_em, fairness_objective
 from skdeepcluster.base import BaseDeepClustering
 from skdeepcluster.data import TensorBatchLoader, as_training_data
@@ -101,13 +106,18 @@ class EntropyNetwork(nn.Module):
 
 
 @torch.no_grad()
-def _predict_all(net: EntropyNetwork, data: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+def _predict_all(
+    net: EntropyNetwork, data: torch.Tensor, chunk: int = 4096, amp_dtype=None
+) -> torch.Tensor:
     """Softmax predictions ``(n_heads, N, K)`` of the whole data set in evaluation mode."""
     was_training = net.training
     net.eval()
-    out = torch.cat(
-        [net(data[s : s + chunk]).float().softmax(-1) for s in range(0, len(data), chunk)]
-    )
+    parts = []
+    for s in range(0, len(data), chunk):
+        with autocast_context(data.device, amp_dtype):
+            logits = net(data[s : s + chunk])
+        parts.append(logits.float().softmax(-1))
+    out = torch.cat(parts)
     net.train(was_training)
     return out.transpose(0, 1).contiguous()
 
@@ -129,7 +139,7 @@ class _EntropyTask:
         self.prior = prior
         self.views = views
         self.generator = generator
-        self.memory = _predict_all(self.net, data)
+        self.memory = _predict_all(self.net, data, amp_dtype=est._amp_dtype(data.device))
         self.pseudo: list[torch.Tensor | None] = [None] * self.net.n_heads
         self.context = None
 
@@ -157,10 +167,17 @@ class _EntropyTask:
         pass
 
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
-        est, net = self.est, self.net
+        net = self.net
         if self.views is not None:
-            x = self.views(x, index, self.generator)
-        probs = net(x).float().softmax(-1)
+            with full_precision(x.device):
+                x = self.views(x, index, self.generator)
+        logits = net(x).float()
+        with full_precision(logits.device):
+            return self._objective(index, logits.softmax(-1))
+
+    def _objective(self, index: torch.Tensor, probs: torch.Tensor):
+        """Pseudo-labels by EM over the memory, and the self-labeling loss of the batch."""
+        est, net = self.est, self.net
         if self.context is None:
             self.memory[:, index] = probs.detach().transpose(0, 1)
         else:
@@ -332,6 +349,12 @@ class EntropyClustering(BaseDeepClustering):
         replaces each mini-batch by a random view; if it has a ``fit`` method it
         is called once with the training tensor.
     device : str or torch.device, default="auto"
+    amp : {"auto", "bf16", "fp16"} or None, default="auto"
+        Mixed precision of the network's forward passes (training and
+        inference). ``"auto"``: bfloat16 autocast (float16 on GPUs without
+        bfloat16) for the built-in CNN backbones on images, float32 for
+        vectors, MLPs and user modules; ``None``: float32. Losses and
+        assignments are always computed in full precision.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     checkpoint_dir : str, path-like or None, default=None
@@ -426,6 +449,7 @@ class EntropyClustering(BaseDeepClustering):
         backbone_params=None,
         augment=None,
         device="auto",
+        amp="auto",
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
@@ -442,6 +466,7 @@ class EntropyClustering(BaseDeepClustering):
             backbone_params=backbone_params,
             augment=augment,
             device=device,
+            amp=amp,
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
@@ -534,7 +559,14 @@ class EntropyClustering(BaseDeepClustering):
         data = self._in_memory(data)
         loader, task, optimizer, scheduler = self._setup_training(data, generator)
         history = self._run_training(
-            task, loader, range(self.max_iter), optimizer, scheduler, hooks, device=data.device
+            task,
+            loader,
+            range(self.max_iter),
+            optimizer,
+            scheduler,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
         )
         self._select_head(task, data)
         self.n_iter_ = self.max_iter
@@ -542,7 +574,7 @@ class EntropyClustering(BaseDeepClustering):
 
     def _select_head(self, task: _EntropyTask, data: torch.Tensor) -> None:
         """Keep the head with the lowest final objective; set ``labels_``."""
-        probs = _predict_all(self.module_, data).double()
+        probs = _predict_all(self.module_, data, amp_dtype=self._amp_dtype(data.device)).double()
         pseudo = [
             fairness_em(p, prior=task.prior.double(), lam=self.lam, n_iters=1000, tol=1e-9)
             for p in probs

@@ -10,6 +10,7 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from skdeepcluster._training import full_precision
 from skdeepcluster.assignment import hard_regularized_assignment
 from skdeepcluster.base import BaseDeepClustering
 from skdeepcluster.data import TrainingData, as_training_data
@@ -151,16 +152,18 @@ class _HardRegTask:
 
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
         if self.views is not None:
-            x = self.views(x, index, self.generator)
+            with full_precision(x.device):
+                x = self.views(x, index, self.generator)
             if isinstance(x, (tuple, list)):
                 x = torch.cat(list(x))
         z = self.net.embed(x).float()
-        cost = hardreg_cost(z, self.net.centroids.float(), self.est.sigma)
-        labels = self.assign(cost.detach())
-        sizes = torch.bincount(labels, minlength=len(self.epoch_sizes))
-        self.epoch_sizes += sizes
-        self._batch_sizes = sizes
-        loss = hardreg_loss(cost, labels)
+        with full_precision(z.device):
+            cost = hardreg_cost(z, self.net.centroids.float(), self.est.sigma)
+            labels = self.assign(cost.detach())
+            sizes = torch.bincount(labels, minlength=len(self.epoch_sizes))
+            self.epoch_sizes += sizes
+            self._batch_sizes = sizes
+            loss = hardreg_loss(cost, labels)
         return loss, {"loss": float(loss.detach())}
 
     def after_optimizer_step(self, epoch: int) -> None:
@@ -304,6 +307,12 @@ class HardRegClustering(BaseDeepClustering):
         ``f(x, index, generator)`` returns the batch to train on, or a tuple
         of views that are stacked and assigned as separate samples.
     device : str or torch.device, default="auto"
+    amp : {"auto", "bf16", "fp16"} or None, default="auto"
+        Mixed precision of the network's forward passes (training and
+        inference). ``"auto"``: bfloat16 autocast (float16 on GPUs without
+        bfloat16) for the built-in CNN backbones on images, float32 for
+        vectors, MLPs and user modules; ``None``: float32. Losses and
+        assignments are always computed in full precision.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     checkpoint_dir : str, path-like or None, default=None
@@ -396,6 +405,7 @@ class HardRegClustering(BaseDeepClustering):
         backbone_params=None,
         augment=None,
         device="auto",
+        amp="auto",
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
@@ -412,6 +422,7 @@ class HardRegClustering(BaseDeepClustering):
             backbone_params=backbone_params,
             augment=augment,
             device=device,
+            amp=amp,
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
@@ -517,12 +528,21 @@ class HardRegClustering(BaseDeepClustering):
         data = as_training_data(data)
         loader, task, optimizer = self._setup_training(data, generator)
         history = self._run_training(
-            task, loader, range(self.max_iter), optimizer, None, hooks, device=data.device
+            task,
+            loader,
+            range(self.max_iter),
+            optimizer,
+            None,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
         )
         self.module_.eval()
         batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
         with torch.no_grad():
-            labels = data.map(lambda x: self._cluster_logits(self._embed(x)).argmax(dim=1), batch)
+            labels = data.map(
+                lambda x: self._cluster_logits(self._amp_embed(x)).argmax(dim=1), batch
+            )
         self.labels_ = labels.cpu().numpy().astype(np.int64)
         self.cluster_centers_ = self.module_.centroids.detach().cpu().numpy().copy()
         self.n_iter_ = self.max_iter

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from skdeepcluster._training import ParamGroup, build_optimizer
+from skdeepcluster._training import ParamGroup, build_optimizer, full_precision
 from skdeepcluster.base import BaseDeepClustering
 from skdeepcluster.cluster._secu import _same_views, kmeans_plusplus
 from skdeepcluster.data import TrainingData, as_training_data
@@ -241,12 +241,19 @@ class _PIPCDRTask:
 
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
         est, net = self.est, self.net
-        v1, v2 = self.views(x, index, self.generator)
+        with full_precision(x.device):  # augmentation in float32, the network under autocast
+            v1, v2 = self.views(x, index, self.generator)
         z = net.online(torch.cat([v1, v2])).float()
         with torch.no_grad():
             t = net.target(torch.cat([v2, v1])).float()  # target of the *other* view
         neighbors = sample_latent_neighbors(z, est.sigma, self.generator)
         p, p_nbr = net.predictor(torch.cat([z, neighbors])).float().chunk(2)
+        with full_precision(z.device):
+            return self._objective(index, z, t, p, p_nbr, epoch)
+
+    def _objective(self, index, z, t, p, p_nbr, epoch: int):
+        """The PIP and CDR losses from the embeddings and predictions of both views."""
+        est = self.est
         p1, p2 = p.chunk(2)
         n1, n2 = p_nbr.chunk(2)
         t2, t1 = t.chunk(2)
@@ -431,6 +438,12 @@ class PIPCDRClustering(BaseDeepClustering):
         it is called once with the training tensor (not possible for image
         files, which are streamed; the k-means steps stream them too).
     device : str or torch.device, default="auto"
+    amp : {"auto", "bf16", "fp16"} or None, default="auto"
+        Mixed precision of the network's forward passes (training and
+        inference). ``"auto"``: bfloat16 autocast (float16 on GPUs without
+        bfloat16) for the built-in CNN backbones on images, float32 for
+        vectors, MLPs and user modules; ``None``: float32. Losses and
+        assignments are always computed in full precision.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     checkpoint_dir : str, path-like or None, default=None
@@ -531,6 +544,7 @@ class PIPCDRClustering(BaseDeepClustering):
         backbone_params=None,
         augment="auto",
         device="auto",
+        amp="auto",
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
@@ -547,6 +561,7 @@ class PIPCDRClustering(BaseDeepClustering):
             backbone_params=backbone_params,
             augment=augment,
             device=device,
+            amp=amp,
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
@@ -599,7 +614,7 @@ class PIPCDRClustering(BaseDeepClustering):
         batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
         was_training = self.module_.training
         self.module_.eval()
-        z = data.map(lambda x: self._embed(x).float(), batch)
+        z = data.map(self._amp_embed, batch)
         self.module_.train(was_training)
         return z
 
@@ -642,6 +657,7 @@ class PIPCDRClustering(BaseDeepClustering):
             scheduler,
             hooks,
             device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
         )
         z = self._features(data)
         centers, _ = spherical_kmeans(z, self.n_clusters, generator, 3 * self.n_init)

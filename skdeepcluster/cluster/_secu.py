@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,12 +11,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from skdeepcluster._training import LabelMemory, ParamGroup, build_optimizer
+from skdeepcluster._training import LabelMemory, ParamGroup, build_optimizer, full_precision
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
+from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
 from skdeepcluster.base import BaseDeepClustering
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import (
     closed_form_centers,
+    confidence_cross_entropy,
     secu_center_loss,
     secu_soft_labels,
     soft_cross_entropy,
@@ -218,17 +221,23 @@ class _SeCuTask:
 
     # ------------------------------------------------------------------ steps
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
-        est, net = self.est, self.net
+        net = self.net
         if self.context is not None:
             self._step_start = (index, list(self.cf_state))
-        v1, v2 = self.views(x, index, self.generator)
+        with full_precision(x.device):  # augmentation in float32, the network under autocast
+            v1, v2 = self.views(x, index, self.generator)
         both = torch.cat([v1, v2])
         if epoch < 0:
             with torch.no_grad():
                 z = net.embed(both)
         else:
             z = net.embed(both)
-        z = z.float()
+        with full_precision(z.device):
+            return self._objective(index, z.float(), epoch)
+
+    def _objective(self, index: torch.Tensor, z: torch.Tensor, epoch: int):
+        """Loss and assignment of a batch from the embeddings of its two views."""
+        est, net = self.est, self.net
         z1, z2 = z.chunk(2)
         zd1, zd2 = z1.detach(), z2.detach()
         loss_x = z.new_zeros(())
@@ -283,6 +292,88 @@ class _SeCuTask:
             self._sync_step()
         for w in self.net.centers:
             w.copy_(F.normalize(w, dim=1))
+
+
+class _SelfLabelingTask:
+    """SCAN-style fine-tuning of a trained SeCu network (SeCu App. C.1).
+
+    The first ``warmup`` epochs train the strong view of every sample toward
+    its fixed SeCu label; later epochs train the strong view of the samples
+    whose weak view is predicted with confidence above the threshold, toward
+    that prediction, with class-balanced weights. A batch without a confident
+    sample takes no optimisation step.
+    """
+
+    def __init__(self, est: SeCuClustering, views, fixed_labels, generator, first_epoch: int):
+        self.est = est
+        self.net: SeCuNetwork = est.module_
+        self.views = views
+        self.fixed_labels = fixed_labels
+        self.generator = generator
+        self.first_epoch = first_epoch
+        self.warmup = min(est.self_labeling_warmup, est.self_labeling_epochs)
+        self.skipped_epochs = 0
+
+    def _logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.est._cluster_logits(z.float())
+
+    # ---------------------------------------------- state (checkpoints, DDP)
+    def state_dict(self) -> dict:
+        """Nothing: the fixed labels are the clustering stage's, restored with that stage."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    def use_distributed(self, context) -> None:
+        """The loss of a sample needs no other sample: gradients are averaged by the loop."""
+
+    def on_epoch_start(self, epoch: int) -> None:
+        k = self.net.centers[0].shape[0]
+        device = self.net.centers[0].device
+        self.sizes = torch.zeros(k, dtype=torch.long, device=device)
+        self.n_confident = 0
+        self.n_seen = 0
+
+    def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
+        net = self.net
+        with full_precision(x.device):
+            weak, strong = self.views(x, index, self.generator)
+        self.n_seen += len(index)
+        if epoch - self.first_epoch < self.warmup:
+            z = net.embed(strong)
+            with full_precision(z.device):
+                targets = self.fixed_labels[index]
+                loss = F.cross_entropy(self._logits(z), targets)
+            self.sizes += torch.bincount(targets, minlength=len(self.sizes))
+            self.n_confident += len(index)
+            return loss, {"loss": float(loss.detach())}
+        with torch.no_grad():
+            z_weak = net.embed(weak)
+        z = net.embed(strong)
+        with full_precision(z.device):
+            weak_logits = self._logits(z_weak)
+            loss, mask = confidence_cross_entropy(
+                self._logits(z), weak_logits, self.est.self_labeling_threshold
+            )
+        confident = int(mask.sum())
+        self.n_confident += confident
+        self.sizes += torch.bincount(weak_logits.argmax(dim=1), minlength=len(self.sizes))
+        return (loss if confident else None), {"loss": float(loss.detach())}
+
+    @torch.no_grad()
+    def after_optimizer_step(self, epoch: int) -> None:
+        w = self.net.centers[0]
+        w.copy_(F.normalize(w, dim=1))
+
+    def on_epoch_end(self, epoch: int) -> dict:
+        if self.n_confident == 0:
+            self.skipped_epochs += 1
+        return {
+            "stage": "self_labeling",
+            "confident_fraction": self.n_confident / max(self.n_seen, 1),
+            "cluster_sizes": self.sizes.cpu().tolist(),
+        }
 
 
 class SeCuClustering(BaseDeepClustering):
@@ -388,6 +479,35 @@ class SeCuClustering(BaseDeepClustering):
         Weight decay of the encoder.
     warmup_epochs : int, default=10
         Epochs of learning-rate warm-up (paper: 10).
+    self_labeling_epochs : int, default=0
+        Epochs of the self-labeling stage that follows clustering (SCAN-style,
+        paper Sec. 4.2 and App. C.1, which uses 100 on small data sets);
+        ``0`` skips it. The network is fine-tuned with the cross-entropy of a
+        strong view toward the label of a weak view: the clustering stage's
+        fixed labels for every sample during the first
+        ``self_labeling_warmup`` epochs, then the weak view's prediction for
+        the samples predicted with confidence above
+        ``self_labeling_threshold``, with SCAN's class-balanced weights
+        (:func:`~skdeepcluster.losses.confidence_cross_entropy`). A batch
+        without a confident sample takes no step, and a warning reports
+        epochs without any. Afterwards ``labels_`` are the fine-tuned model's
+        predictions.
+    self_labeling_warmup : int, default=10
+        Self-labeling epochs trained on the fixed labels of the clustering
+        stage before confident samples are selected (paper: 10).
+    self_labeling_threshold : float, default=0.9
+        Confidence (largest softmax probability, with ``temperature``) above
+        which a weak view's prediction becomes a target (paper: 0.9).
+    self_labeling_lr : float, default=0.003
+        Peak learning rate of the self-labeling SGD (momentum ``momentum``,
+        weight decay ``weight_decay``, cosine decay, no warm-up). The paper
+        does not give it. On ``load_digits`` images 0.01 let the
+        self-training drift (in 1 of 3 seeds a cluster emptied and ACC fell
+        from 0.96 to 0.85); 0.003 kept all three seeds stable.
+    self_labeling_augment : "auto" or callable, default="auto"
+        The (weak, strong) views of self-labeling: a callable
+        ``f(x, index, generator) -> (weak, strong)``, fitted like ``augment``;
+        ``"auto"`` is :func:`~skdeepcluster.augment.default_self_labeling_views`.
     backbone : str or torch.nn.Module, default="auto"
         Feature extractor before the projection head: ``"auto"`` is ``"mlp"``
         for vectors and ``"cnn"`` (:class:`~skdeepcluster.nn.SmallCNN`) for
@@ -399,15 +519,26 @@ class SeCuClustering(BaseDeepClustering):
     augment : "auto", None or callable, default="auto"
         ``"auto"``: for vectors, interpolation toward the end of a short random
         walk on the input-space nearest-neighbour graph (see
-        :func:`~skdeepcluster.augment.default_vector_views`); for images, the
-        paper's asymmetric crop / colour / blur / solarise views adapted to the
-        image size and kind (:func:`~skdeepcluster.augment.default_image_views`).
+        :func:`~skdeepcluster.augment.default_vector_views`); for grey images
+        held in memory, the same kind of walk on the pixel-space neighbour
+        graph followed by a mild random crop
+        (:func:`~skdeepcluster.augment.neighbor_image_views`; on ``load_digits``
+        as 8x8 images it raised the ACC of the model's predictions from 0.87
+        to 0.955); for colour images and image files, the paper's asymmetric
+        crop / colour / blur / solarise views adapted to the image size and
+        kind (:func:`~skdeepcluster.augment.default_image_views`).
         ``None``: both views are the sample itself. A callable
         ``f(x, index, generator) -> (view1, view2)`` (e.g. a
         :class:`~skdeepcluster.augment.MultiView`); if it has a ``fit`` method
         it is called once with the training tensor (not possible for image
         files, which are streamed).
     device : str or torch.device, default="auto"
+    amp : {"auto", "bf16", "fp16"} or None, default="auto"
+        Mixed precision of the network's forward passes (training and
+        inference). ``"auto"``: bfloat16 autocast (float16 on GPUs without
+        bfloat16) for the built-in CNN backbones on images, float32 for
+        vectors, MLPs and user modules; ``None``: float32. Losses and
+        assignments are always computed in full precision.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     checkpoint_dir : str, path-like or None, default=None
@@ -424,16 +555,20 @@ class SeCuClustering(BaseDeepClustering):
     ----------
     labels_ : ndarray of shape (n_samples,)
         The method's own assignment of the training data after the last epoch
-        (head 1).
+        (head 1); after self-labeling, the fine-tuned model's predictions on
+        the training data (equal to ``predict(X)``).
     cluster_centers_ : ndarray of shape (n_clusters, projection_dim)
         Unit-norm centres of head 1 in the embedding space.
     module_ : SeCuNetwork
         The trained network, centres included.
     n_iter_ : int
-        Training epochs run.
+        Training epochs run, self-labeling epochs included.
     history_ : list of dict
         Per epoch (the initialisation epoch is epoch -1): mean loss and the
-        cluster sizes of head 1.
+        cluster sizes of head 1. Self-labeling epochs follow, numbered on from
+        ``max_iter``, with ``stage="self_labeling"``, the fraction of samples
+        trained on (``confident_fraction``) and the sizes of the clusters
+        predicted for the weak views.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string feature names.
@@ -474,6 +609,11 @@ class SeCuClustering(BaseDeepClustering):
         "projection_layers": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "self_labeling_epochs": [Interval(Integral, 0, None, closed="left")],
+        "self_labeling_warmup": [Interval(Integral, 0, None, closed="left")],
+        "self_labeling_threshold": [Interval(Real, 0, 1, closed="left")],
+        "self_labeling_lr": [Interval(Real, 0, None, closed="neither")],
+        "self_labeling_augment": [StrOptions({"auto"}), callable],
     }
 
     def __init__(
@@ -502,10 +642,16 @@ class SeCuClustering(BaseDeepClustering):
         momentum=0.9,
         weight_decay=5e-4,
         warmup_epochs=10,
+        self_labeling_epochs=0,
+        self_labeling_warmup=10,
+        self_labeling_threshold=0.9,
+        self_labeling_lr=0.003,
+        self_labeling_augment="auto",
         backbone="auto",
         backbone_params=None,
         augment="auto",
         device="auto",
+        amp="auto",
         random_state=None,
         verbose=0,
         checkpoint_dir=None,
@@ -522,6 +668,7 @@ class SeCuClustering(BaseDeepClustering):
             backbone_params=backbone_params,
             augment=augment,
             device=device,
+            amp=amp,
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
@@ -546,6 +693,11 @@ class SeCuClustering(BaseDeepClustering):
         self.projection_layers = projection_layers
         self.momentum = momentum
         self.warmup_epochs = warmup_epochs
+        self.self_labeling_epochs = self_labeling_epochs
+        self.self_labeling_warmup = self_labeling_warmup
+        self.self_labeling_threshold = self_labeling_threshold
+        self.self_labeling_lr = self_labeling_lr
+        self.self_labeling_augment = self_labeling_augment
 
     # ----------------------------------------------------------------- module
     _default_mlp_params = {"hidden_dims": (256, 256)}
@@ -564,6 +716,9 @@ class SeCuClustering(BaseDeepClustering):
         )
 
     def _default_views(self, data: TrainingData):
+        """Neighbour walk + mild crop for grey images in memory; else the shared defaults."""
+        if data.is_image and data.tensor is not None and data.sample_shape[0] <= 2:
+            return neighbor_image_views(len(data) / self.n_clusters)
         return self._two_views(data)
 
     @torch.no_grad()
@@ -632,10 +787,72 @@ class SeCuClustering(BaseDeepClustering):
             scheduler,
             hooks,
             device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
         )
         self.labels_ = task.memory[0].labels.cpu().numpy().astype(np.int64)
-        self.cluster_centers_ = self.module_.centers[0].detach().cpu().numpy().copy()
         self.n_iter_ = self.max_iter
+        if self.self_labeling_epochs > 0:
+            history += self._self_label(data, task.memory[0].labels, generator, hooks)
+        self.cluster_centers_ = self.module_.centers[0].detach().cpu().numpy().copy()
+        return history
+
+    # ---------------------------------------------------------- self-labeling
+    def _self_labeling_views(self, data: TrainingData):
+        """Weak and strong views of the self-labeling stage (``self_labeling_augment``)."""
+        if not isinstance(self.self_labeling_augment, str):
+            return self._fit_views(self.self_labeling_augment, data)
+        return self._fit_views(default_self_labeling_views(data.sample_shape), data)
+
+    def _self_label(self, data, secu_labels, generator, hooks) -> list[dict]:
+        """Fine-tune on confident pseudo-labels; ``labels_`` become the model's predictions."""
+        net = self.module_
+        loader = data.loader(self.batch_size, shuffle=True, generator=generator)
+        views = self._self_labeling_views(data)
+        first = self.max_iter
+        task = _SelfLabelingTask(self, views, secu_labels.clone(), generator, first)
+        encoder = [p for n, p in net.named_parameters() if not n.startswith("centers")]
+        groups = [
+            ParamGroup(
+                encoder + [net.centers[0]],
+                lr=self.self_labeling_lr,
+                momentum=self.momentum,
+                weight_decay=self.weight_decay,
+                schedule="cosine",
+                name="self_labeling",
+            )
+        ]
+        steps = self.self_labeling_epochs * len(loader)
+        optimizer, scheduler = build_optimizer(groups, steps)
+        history = self._run_training(
+            task,
+            loader,
+            range(first, first + self.self_labeling_epochs),
+            optimizer,
+            scheduler,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
+        )
+        if not history:  # interrupted before this stage: keep the clustering stage's labels
+            return history
+        if task.skipped_epochs:
+            warnings.warn(
+                f"Self-labeling: no training sample was predicted with confidence above "
+                f"self_labeling_threshold={self.self_labeling_threshold} in "
+                f"{task.skipped_epochs} of {self.self_labeling_epochs} epochs, which took no "
+                "step. Lower the threshold or train the clustering stage longer.",
+                UserWarning,
+                stacklevel=3,
+            )
+        net.eval()
+        batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
+        with torch.no_grad():
+            labels = data.map(
+                lambda x: self._cluster_logits(self._amp_embed(x)).argmax(dim=1), batch
+            )
+        net.train()
+        self.labels_ = labels.cpu().numpy().astype(np.int64)
+        self.n_iter_ = self.max_iter + self.self_labeling_epochs
         return history
 
     def _cluster_logits(self, embedding: torch.Tensor) -> torch.Tensor:

@@ -20,11 +20,19 @@ from skdeepcluster.losses._secu import (
     secu_soft_labels,
     soft_cross_entropy,
 )
+from skdeepcluster.losses._selflabel import (
+    class_balanced_weights,
+    confidence_cross_entropy,
+    confident_targets,
+)
 
 __all__ = [
+    "class_balanced_weights",
     "closed_form_centers",
     "cluster_dispersion_loss",
     "cluster_prototypes",
+    "confidence_cross_entropy",
+    "confident_targets",
     "fairness_kl",
     "hardreg_cost",
     "hardreg_loss",

@@ -6,7 +6,14 @@ from skdeepcluster.nn._backbones import (
     default_backbone,
     infer_out_features,
 )
-from skdeepcluster.nn._cnn import ResNet, SmallCNN, resnet18, resnet18_stl, resnet34
+from skdeepcluster.nn._cnn import (
+    ResNet,
+    SmallCNN,
+    resnet18,
+    resnet18_stl,
+    resnet34,
+    use_channels_last,
+)
 from skdeepcluster.nn._mlp import MLP, ProjectionHead
 from skdeepcluster.nn._whitening import BatchWhitening
 
@@ -23,4 +30,5 @@ __all__ = [
     "resnet18",
     "resnet18_stl",
     "resnet34",
+    "use_channels_last",
 ]

@@ -68,6 +68,13 @@ class BatchWhitening(nn.Module):
             raise ValueError(
                 f"expected input of shape (batch, {self.num_features}), got {tuple(h.shape)}."
             )
+        # Covariance and Cholesky factor in full precision, whatever the autocast.
+        if h.dtype in (torch.float16, torch.bfloat16):
+            h = h.float()
+        with torch.autocast(h.device.type, enabled=False):
+            return self._whiten(h)
+
+    def _whiten(self, h: torch.Tensor) -> torch.Tensor:
         if self.training and h.shape[0] > 1:
             mean = h.mean(dim=0)
             centred = h - mean

@@ -9,7 +9,7 @@ from PIL import Image
 from sklearn.datasets import load_digits, make_blobs
 
 from skdeepcluster import EntropyClustering, HardRegClustering, PIPCDRClustering, SeCuClustering
-from skdeepcluster.augment import MultiView, NeighborSwap
+from skdeepcluster.augment import MultiView, NeighborSwap, default_image_views
 from skdeepcluster.data import ImageFolder, load_image_folder
 
 CNN = {"widths": (8, 16), "convs_per_block": 1}
@@ -76,8 +76,10 @@ def test_folder_fit_equals_array_fit_and_predicts_files(folder):
     assert len(bunch.filenames) == 40 and set(bunch.target_names) >= {"class_0", "class_1"}
     # The array of the decoded files, in the folder's order (JPEG is lossy: decode it).
     pixels = np.stack([np.array(Image.open(f).convert("L")) for f in bunch.filenames])
-    from_folder = SeCuClustering(4, **FAST).fit(str(folder))
-    from_array = SeCuClustering(4, **FAST).fit(pixels)
+    # the same views for both (augment="auto" walks neighbours for arrays only)
+    same = dict(FAST, augment=default_image_views((1, 8, 8)))
+    from_folder = SeCuClustering(4, **same).fit(str(folder))
+    from_array = SeCuClustering(4, **same).fit(pixels)
     assert from_folder.image_shape_ == (1, 8, 8)
     assert np.array_equal(from_folder.labels_, from_array.labels_)
     state = torch.get_rng_state()

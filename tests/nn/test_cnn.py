@@ -65,3 +65,21 @@ def test_build_backbone_shapes_and_errors():
     with pytest.raises(TypeError, match="backbone_params"):
         build_backbone("cnn", (1, 8, 8), {"depth": 3})
     assert default_backbone((64,)) == "mlp" and default_backbone((3, 32, 32)) == "cnn"
+
+
+def test_use_channels_last_keeps_values_and_is_idempotent():
+    import copy
+    import pickle
+
+    from skdeepcluster.nn import use_channels_last
+
+    torch.manual_seed(0)
+    net = SmallCNN(1, widths=(4, 8)).eval()
+    x = torch.rand(3, 1, 8, 8)
+    expected = net(x)
+    cl = use_channels_last(copy.deepcopy(net))
+    assert use_channels_last(cl) is cl and len(cl._forward_pre_hooks) == 1
+    assert cl.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(cl(x), expected, atol=1e-5)
+    loaded = pickle.loads(pickle.dumps(cl))
+    assert torch.allclose(loaded(x), expected, atol=1e-5)

@@ -1,0 +1,145 @@
+"""SeCuClustering on images: mixed precision, channels-last, self-labeling, default views."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skdeepcluster import SeCuClustering
+from skdeepcluster.augment import NeighborSwap, RandomResizedCrop
+
+CNN = {"widths": (8, 16), "convs_per_block": 1}
+FAST = dict(
+    max_iter=2,
+    batch_size=32,
+    projection_dim=8,
+    projection_hidden=16,
+    backbone_params=CNN,
+    device="cpu",
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    return (d.images[:120] / 16).astype(np.float32), d.target[:120]
+
+
+def _finite_losses(est):
+    return all(np.isfinite(h["loss"]) for h in est.history_)
+
+
+def test_bf16_fit_on_cpu_is_finite_and_uses_channels_last(digits):
+    X, _ = digits
+    est = SeCuClustering(4, amp="bf16", **FAST).fit(X)
+    assert _finite_losses(est)
+    assert est._amp_dtype(torch.device("cpu")) == torch.bfloat16
+    conv = est.module_.backbone.features[0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert est.predict(X).shape == (120,) and np.isfinite(est.transform(X)).all()
+    # the forward pre-hook travels with the pickle
+    loaded = pickle.loads(pickle.dumps(est))
+    assert np.array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_auto_amp_is_bf16_for_cnns_and_float32_for_vectors(digits):
+    X, _ = digits
+    image = SeCuClustering(4, **dict(FAST, max_iter=1)).fit(X)
+    assert image._amp_dtype(torch.device("cpu")) == torch.bfloat16
+    fp32 = SeCuClustering(4, amp=None, **dict(FAST, max_iter=1)).fit(X)
+    assert fp32._amp_dtype(torch.device("cpu")) is None and _finite_losses(fp32)
+    vec = SeCuClustering(4, **dict(FAST, max_iter=1, backbone_params={"hidden_dims": (16,)})).fit(
+        X.reshape(120, -1)
+    )
+    assert vec._amp_dtype(torch.device("cpu")) is None
+
+
+def test_amp_parameter_validation(digits):
+    X, _ = digits
+    with pytest.raises(InvalidParameterError, match="amp"):
+        SeCuClustering(4, amp="float16", **FAST).fit(X)
+    with pytest.raises(ValueError, match="fp16.*CUDA"):
+        SeCuClustering(4, amp="fp16", **FAST).fit(X)
+
+
+def test_default_views_of_grey_arrays_walk_neighbours(digits):
+    X, _ = digits
+    est = SeCuClustering(4, **FAST)
+    from skdeepcluster.data import InMemoryData
+
+    views = est._make_views(InMemoryData(torch.as_tensor(X)[:, None], is_image=True))
+    walk, crop = views.view1.transforms
+    assert isinstance(walk, NeighborSwap) and walk.neighbors_.shape == (120, 5)
+    assert isinstance(crop, RandomResizedCrop) and crop.scale == (0.6, 1.0)
+    rgb = InMemoryData(torch.rand(20, 3, 8, 8), is_image=True)
+    assert not isinstance(est._make_views(rgb).view1.transforms[0], NeighborSwap)
+
+
+def test_self_labeling_sets_labels_to_the_fine_tuned_predictions(digits):
+    X, _ = digits
+    est = SeCuClustering(
+        4, self_labeling_epochs=3, self_labeling_warmup=1, self_labeling_threshold=0.5, **FAST
+    ).fit(X)
+    assert est.n_iter_ == 5 and len(est.history_) == 1 + 2 + 3
+    stages = [h.get("stage") for h in est.history_]
+    assert stages == [None] * 3 + ["self_labeling"] * 3
+    assert [h["epoch"] for h in est.history_[3:]] == [2, 3, 4]
+    assert est.history_[3]["confident_fraction"] == 1.0  # warm-up: every sample, fixed labels
+    assert all(sum(h["cluster_sizes"]) == 120 for h in est.history_[3:])
+    assert np.array_equal(est.labels_, est.predict(X))
+    assert _finite_losses(est)
+
+
+def test_self_labeling_changes_the_network_only_after_clustering(digits):
+    X, _ = digits
+    base = SeCuClustering(4, **FAST).fit(X)
+    tuned = SeCuClustering(4, self_labeling_epochs=2, self_labeling_warmup=0, **FAST).fit(X)
+    assert [h["loss"] for h in tuned.history_[:3]] == [h["loss"] for h in base.history_]
+    assert not np.allclose(tuned.transform(X), base.transform(X))
+
+
+def test_no_confident_sample_warns_and_does_not_crash(digits):
+    X, _ = digits
+    # temperature 5: logits within +-0.2, no prediction comes near 0.99 confidence
+    est = SeCuClustering(
+        4,
+        temperature=5.0,
+        self_labeling_epochs=2,
+        self_labeling_warmup=0,
+        self_labeling_threshold=0.99,
+        **FAST,
+    )
+    before = SeCuClustering(4, temperature=5.0, **FAST).fit(X)
+    with pytest.warns(UserWarning, match="no training sample.*2 of 2 epochs"):
+        est.fit(X)
+    assert all(h["confident_fraction"] == 0.0 for h in est.history_[3:])
+    # no step was taken: the weights are the clustering stage's (batch-norm
+    # statistics still follow the forward passes)
+    pairs = zip(est.module_.named_parameters(), before.module_.parameters(), strict=True)
+    for (name, p), q in pairs:
+        assert torch.allclose(p, q, atol=1e-6), name
+    assert np.array_equal(est.labels_, est.predict(X))
+
+
+def test_self_labeling_on_vectors_and_with_given_views(digits):
+    X, _ = digits
+    vec = dict(FAST, backbone_params={"hidden_dims": (16,)})
+    est = SeCuClustering(4, self_labeling_epochs=2, self_labeling_warmup=1, **vec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est.fit(X.reshape(120, -1))
+    assert np.array_equal(est.labels_, est.predict(X.reshape(120, -1)))
+    calls = []
+
+    def views(x, index, generator):
+        calls.append(len(x))
+        return x, x
+
+    est = SeCuClustering(4, self_labeling_epochs=1, self_labeling_augment=views, **FAST)
+    est.fit(X)
+    assert calls == [32, 32, 32, 24]
