@@ -41,6 +41,20 @@ FITS = {
         ),
         "blobs",
     ),
+    "secu_self_labeling": (
+        lambda **kw: SeCuClustering(
+            3,
+            max_iter=3,
+            self_labeling_epochs=3,
+            self_labeling_warmup=1,
+            self_labeling_threshold=0.5,
+            backbone_params=MLP,
+            **HEAD,
+            **COMMON,
+            **kw,
+        ),
+        "blobs",
+    ),
     "hardreg": (
         lambda **kw: HardRegClustering(3, max_iter=4, backbone_params=MLP, **COMMON, **kw),
         "blobs",
@@ -165,6 +179,23 @@ def test_resumed_fit_ends_exactly_like_an_uninterrupted_one(name, references, tm
     assert _losses(resumed) == _losses(ref)
     assert resumed.n_iter_ == ref.n_iter_
     assert np.array_equal(resumed.predict(X), ref.predict(X))
+
+
+def test_a_fit_killed_in_the_self_labeling_stage_resumes_there(references, tmp_path):
+    make, data = FITS["secu_self_labeling"]
+    X = dataset(data)
+    # 4 clustering epochs (the initialisation epoch included), then 2 of 3 self-labeling epochs
+    crashed = with_hooks(make(checkpoint_dir=tmp_path), CrashAfter(6))
+    with pytest.raises(Crash):
+        crashed.fit(X)
+    counter = CountEpochs()
+    resumed = with_hooks(make(checkpoint_dir=tmp_path), counter).fit(X)
+    ref = references["secu_self_labeling"]
+    assert counter.epochs == 1
+    assert [r.get("stage") for r in ref.history_][-3:] == ["self_labeling"] * 3
+    assert _same_state(resumed, ref)
+    assert _losses(resumed) == _losses(ref)
+    assert np.array_equal(resumed.labels_, ref.labels_)
 
 
 def test_resume_from_an_earlier_checkpoint_with_checkpoint_every(references, tmp_path):

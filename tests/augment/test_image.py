@@ -5,6 +5,7 @@ from skdeepcluster.augment import (
     ColorJitter,
     GaussianBlur,
     KorniaTransform,
+    RandomAffine,
     RandomErasing,
     RandomGrayscale,
     RandomHorizontalFlip,
@@ -26,6 +27,7 @@ TRANSFORMS = [
     GaussianBlur(p=0.5),
     RandomSolarize(0.5),
     RandomErasing(1.0),
+    RandomAffine(),
 ]
 
 
@@ -105,6 +107,26 @@ def test_shift_moves_by_whole_pixels():
     assert set(y.flatten().tolist()) <= {0.0, 1.0}
 
 
+def test_affine_zoom_about_the_centre():
+    # bilinear resampling is exact on a ramp: a 2x zoom shows the middle half of it
+    ramp = torch.arange(4.0).expand(1, 1, 4, 4)
+    t = RandomAffine(degrees=0.0, translate=0.0, scale=(2.0, 2.0), shear=0.0)
+    y = t(ramp, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(y[0, 0], torch.tensor([0.75, 1.25, 1.75, 2.25]).expand(4, 4), atol=1e-5)
+
+
+def test_affine_rotation_keeps_a_centred_disk():
+    r = torch.linspace(-1, 1, 33)
+    disk = ((r[:, None] ** 2 + r[None, :] ** 2) < 0.5).float().expand(8, 1, 33, 33)
+    t = RandomAffine(degrees=180.0, translate=0.0, scale=(1.0, 1.0), shear=0.0)
+    y = t(disk, generator=torch.Generator().manual_seed(0))
+    assert float((y - disk).abs().mean()) < 0.05  # only the rim is resampled
+    bar = torch.zeros(8, 1, 33, 33)
+    bar[..., 14:19, 2:31] = 1.0
+    moved = (t(bar, generator=torch.Generator().manual_seed(0)) - bar).abs().mean(dim=(1, 2, 3))
+    assert float(moved.mean()) > 0.05
+
+
 def test_grey_images_colour_ops():
     x = _images(1)
     assert torch.equal(RandomGrayscale(1.0)(x), x)
@@ -157,6 +179,12 @@ def test_invalid_parameters_and_input():
         RandomSolarize(p=2.0)
     with pytest.raises(ValueError, match="N, C, H, W"):
         RandomHorizontalFlip()(torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="degrees"):
+        RandomAffine(degrees=200.0)
+    with pytest.raises(ValueError, match="shear"):
+        RandomAffine(shear=90.0)
+    with pytest.raises(ValueError, match="padding_mode"):
+        RandomAffine(padding_mode="wrap")
 
 
 def test_needs_data():
