@@ -116,6 +116,9 @@ def images_experiment():
             FunctionTransformer(_flatten), KMeans(10, n_init=10, random_state=s)
         ),
         "SeCuClustering (images, defaults)": lambda s: SeCuClustering(10, random_state=s),
+        "SeCuClustering (images, self_labeling_epochs=30)": lambda s: SeCuClustering(
+            10, self_labeling_epochs=30, random_state=s
+        ),
         "HardRegClustering (images, defaults)": lambda s: HardRegClustering(10, random_state=s),
         "PIPCDRClustering (images, defaults)": lambda s: PIPCDRClustering(10, random_state=s),
     }

@@ -3,6 +3,7 @@ import torch
 from skdeepcluster.augment import (
     Identity,
     NeighborSwap,
+    RandomAffine,
     RandomResizedCrop,
     RandomShift,
     default_self_labeling_views,
@@ -10,17 +11,19 @@ from skdeepcluster.augment import (
 )
 
 
-def test_neighbor_image_views_walk_then_crop():
+def test_neighbor_image_views_walk_then_warp():
     g = torch.Generator().manual_seed(0)
     X = torch.rand(40, 1, 8, 8, generator=g)
     views = neighbor_image_views(cluster_size=200).fit(X)
-    walk, crop = views.view1.transforms
+    walk, warp = views.view1.transforms
     assert walk.max_hops == 4 and walk.neighbors_.shape == (40, 5)
-    assert isinstance(crop, RandomResizedCrop) and crop.scale == (0.6, 1.0)
+    assert isinstance(warp, RandomAffine) and warp.degrees == 15.0 and warp.shear == 10.0
+    custom = RandomAffine(degrees=5.0)
+    assert neighbor_image_views(affine=custom).view1.transforms[1] is custom
     assert neighbor_image_views(cluster_size=20).view1.transforms[0].max_hops == 1
     a, b = views(X[:6], torch.arange(6), g)
     assert a.shape == b.shape == (6, 1, 8, 8) and not torch.equal(a, b)
-    # before the crop, a view lies between the image and the walk's end
+    # before the warp, a view lies between the image and the walk's end
     assert walk.mix_low == 0.0
     v = walk(X[:6], torch.arange(6), g)
     assert not torch.equal(v, X[:6]) and float(v.min()) >= 0 and float(v.max()) <= 1
