@@ -7,15 +7,16 @@ Usage::
 
 SeCuClustering runs with its image defaults (``backbone="auto"``: the small
 CNN; ``amp="auto"``: bfloat16 autocast on the CPU, channels-last; views: a
-walk on the pixel-space neighbour graph and a mild crop) plus the settings
-below. With ``--minutes`` the number of epochs is chosen to fit the budget:
+walk on the pixel-space neighbour graph and a random affine warp) plus the
+settings below. With ``--minutes`` the number of epochs is chosen to fit the budget:
 a calibration fit on 4,096 images times training steps and the neighbour
 search (outside the budget, reported), and the epochs are what remains of the
 budget after the neighbour search, the initialisation epoch and the
 self-labeling epochs, divided by the estimated time per epoch. ``--epochs``
 sets them directly.
 
-Prints a Markdown table: ACC / NMI / ARI of ``labels_`` (k-means: its labels),
+Prints a Markdown table: ACC / NMI / ARI of ``labels_`` (k-means: its labels;
+with self-labeling also the labels of the clustering stage before it),
 fit time, and training images per second (the two views of every sample
 through the network, SeCu's clustering epochs only).
 """
