@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skdeepcluster import SeCuClustering
-from skdeepcluster.augment import NeighborSwap, RandomResizedCrop
+from skdeepcluster.augment import NeighborSwap, RandomAffine
 
 CNN = {"widths": (8, 16), "convs_per_block": 1}
 FAST = dict(
@@ -73,9 +73,9 @@ def test_default_views_of_grey_arrays_walk_neighbours(digits):
     from skdeepcluster.data import InMemoryData
 
     views = est._make_views(InMemoryData(torch.as_tensor(X)[:, None], is_image=True))
-    walk, crop = views.view1.transforms
+    walk, warp = views.view1.transforms
     assert isinstance(walk, NeighborSwap) and walk.neighbors_.shape == (120, 5)
-    assert isinstance(crop, RandomResizedCrop) and crop.scale == (0.6, 1.0)
+    assert isinstance(warp, RandomAffine)
     rgb = InMemoryData(torch.rand(20, 3, 8, 8), is_image=True)
     assert not isinstance(est._make_views(rgb).view1.transforms[0], NeighborSwap)
 
