@@ -43,3 +43,28 @@ def make_tiny(name, n_clusters=3, width=8, max_iter=2, images=False, entropy=Non
     if name == "PIPCDR":
         settings.update(predictor_hidden=width, warmup_epochs=1, cdr_start=1)
     return CLASSES[name](n_clusters, **settings).set_params(**params)
+
+
+#: The CNN of the image tests of the estimators (8x8 digits).
+IMAGE_CNN = {"widths": (8, 16), "convs_per_block": 1}
+
+
+def fast_image_params(batch_size=16):
+    """Two-epoch settings of SeCu-like estimators on 8x8 images with :data:`IMAGE_CNN`."""
+    return dict(
+        max_iter=2,
+        batch_size=batch_size,
+        projection_dim=8,
+        projection_hidden=16,
+        backbone_params=IMAGE_CNN,
+        device="cpu",
+        random_state=0,
+    )
+
+
+def digit_images(n):
+    """The first ``n`` digits as (n, 8, 8) float32 images in [0, 1], and their classes."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return (d.images[:n] / 16).astype("float32"), d.target[:n]

@@ -7,27 +7,18 @@ import pytest
 import torch
 from PIL import Image
 from sklearn.datasets import load_digits, make_blobs
+from tiny_estimators import IMAGE_CNN, digit_images, fast_image_params
 
 from skdeepcluster import EntropyClustering, HardRegClustering, PIPCDRClustering, SeCuClustering
 from skdeepcluster.augment import MultiView, NeighborSwap, default_image_views
 from skdeepcluster.data import ImageFolder, load_image_folder
 
-CNN = {"widths": (8, 16), "convs_per_block": 1}
-FAST = dict(
-    max_iter=2,
-    batch_size=16,
-    projection_dim=8,
-    projection_hidden=16,
-    backbone_params=CNN,
-    device="cpu",
-    random_state=0,
-)
+FAST = fast_image_params(batch_size=16)
 
 
 @pytest.fixture(scope="module")
 def digits():
-    d = load_digits()
-    return (d.images[:60] / 16).astype(np.float32), d.target[:60]
+    return digit_images(60)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +160,7 @@ def test_pickle_image_model(digits):
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: HardRegClustering(4, max_iter=2, batch_size=16, backbone_params=CNN),
+        lambda: HardRegClustering(4, max_iter=2, batch_size=16, backbone_params=IMAGE_CNN),
         lambda: PIPCDRClustering(
             4,
             max_iter=2,
@@ -179,7 +170,7 @@ def test_pickle_image_model(digits):
             projection_dim=8,
             projection_hidden=16,
             predictor_hidden=16,
-            backbone_params=CNN,
+            backbone_params=IMAGE_CNN,
         ),
     ],
     ids=["HardReg", "PIPCDR"],
@@ -204,7 +195,7 @@ def test_entropy_clustering_on_image_arrays_but_not_files(digits, folder):
     X, _ = digits
     linear = EntropyClustering(4, max_iter=5, n_heads=1, device="cpu", random_state=0).fit(X)
     assert linear.image_shape_ == (1, 8, 8) and np.array_equal(linear.predict(X), linear.labels_)
-    cnn = EntropyClustering(4, max_iter=2, backbone="cnn", backbone_params=CNN, device="cpu")
+    cnn = EntropyClustering(4, max_iter=2, backbone="cnn", backbone_params=IMAGE_CNN, device="cpu")
     assert cnn.fit(X).labels_.shape == (60,)
     with pytest.raises(ValueError, match="needs the data in memory"):
         EntropyClustering(4, max_iter=2, device="cpu").fit(folder)

@@ -6,28 +6,18 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import InvalidParameterError
+from tiny_estimators import digit_images, fast_image_params
 
 from skdeepcluster import SeCuClustering
 from skdeepcluster.augment import NeighborSwap, RandomAffine
 
-CNN = {"widths": (8, 16), "convs_per_block": 1}
-FAST = dict(
-    max_iter=2,
-    batch_size=32,
-    projection_dim=8,
-    projection_hidden=16,
-    backbone_params=CNN,
-    device="cpu",
-    random_state=0,
-)
+FAST = fast_image_params(batch_size=32)
 
 
 @pytest.fixture(scope="module")
 def digits():
-    d = load_digits()
-    return (d.images[:120] / 16).astype(np.float32), d.target[:120]
+    return digit_images(120)
 
 
 def _finite_losses(est):
