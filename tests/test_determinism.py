@@ -11,9 +11,14 @@ import random
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-from sklearn.datasets import load_digits
-from tiny_estimators import NAMES, STREAMING, make_tiny
+from tiny_estimators import (
+    NAMES,
+    STREAMING,
+    digit_inputs,
+    make_tiny,
+    one_torch_thread,
+    write_digit_pngs,
+)
 
 from skdeepcluster.data import ImageFolder
 
@@ -29,26 +34,19 @@ def make(name, images=False, **params):
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
 def digits():
-    images = (load_digits().images[:60] / 16).astype(np.float32)
-    return {"vectors": images.reshape(60, 64), "images": images}
+    return digit_inputs(60)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, digits):
     root = tmp_path_factory.mktemp("digits")
-    for i, image in enumerate(digits["images"][:40]):
-        sub = root / f"part{i % 2}"
-        sub.mkdir(exist_ok=True)
-        Image.fromarray((image * 255).round().astype(np.uint8)).save(sub / f"{i:02d}.png")
-    return root
+    return write_digit_pngs(root, digits["images"][:40], parts=2)
 
 
 def _result(est, X):

@@ -7,10 +7,16 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from tiny_estimators import NAMES, STREAMING, make_tiny
+from tiny_estimators import (
+    NAMES,
+    STREAMING,
+    digit_inputs,
+    make_tiny,
+    one_torch_thread,
+    write_digit_pngs,
+)
 
 import skdeepcluster.base as base
 from skdeepcluster.data import ImageFolder
@@ -24,24 +30,19 @@ def make(name, images=False):
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
 def digits():
-    images = (load_digits().images[:48] / 16).astype(np.float32)
-    return {"vectors": images.reshape(48, 64), "images": images}
+    return digit_inputs(48)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, digits):
     root = tmp_path_factory.mktemp("digits")
-    for i, image in enumerate(digits["images"][:24]):
-        Image.fromarray((image * 255).round().astype(np.uint8)).save(root / f"{i:02d}.png")
-    return root
+    return write_digit_pngs(root, digits["images"][:24])
 
 
 def _outputs(est, X):

@@ -1,5 +1,7 @@
 """Tiny, fast configurations of every estimator, shared by the cross-cutting tests."""
 
+from contextlib import contextmanager
+
 from skdeepcluster import (
     EntropyClustering,
     HardRegClustering,
@@ -68,3 +70,35 @@ def digit_images(n):
 
     d = load_digits()
     return (d.images[:n] / 16).astype("float32"), d.target[:n]
+
+
+def digit_inputs(n):
+    """The first ``n`` digits as images (n, 8, 8) and as vectors (n, 64)."""
+    images, _ = digit_images(n)
+    return {"vectors": images.reshape(n, 64), "images": images}
+
+
+def write_digit_pngs(root, images, parts=1):
+    """Save ``images`` (values in [0, 1]) as PNG files under ``root``, in ``parts`` sub-folders
+    (``part0``, ``part1``, ...) when ``parts > 1``; returns ``root``."""
+    import numpy as np
+    from PIL import Image
+
+    for i, image in enumerate(images):
+        folder = root / f"part{i % parts}" if parts > 1 else root
+        folder.mkdir(exist_ok=True)
+        Image.fromarray((image * 255).round().astype(np.uint8)).save(folder / f"{i:02d}.png")
+    return root
+
+
+@contextmanager
+def one_torch_thread():
+    """Run the enclosed code with one torch thread, then restore the count."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
