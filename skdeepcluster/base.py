@@ -729,18 +729,30 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise KeyboardInterrupt
 
     # -------------------------------------------------------------- inference
-    def _inference(self, X, fn) -> torch.Tensor:
-        check_is_fitted(self, "module_")
-        device = next(self.module_.parameters()).device
-        data = self._inference_data(X, device)
+    def _eval_map(self, data: TrainingData, fn) -> torch.Tensor:
+        """``fn`` over ``data`` batch by batch, concatenated: ``module_`` in evaluation
+        mode (its mode restored afterwards), no gradients, predict's batch size."""
         batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
         was_training = self.module_.training
         self.module_.eval()
         try:
             with torch.no_grad():
-                return data.map(lambda x: fn(x).float().cpu(), batch)
+                return data.map(fn, batch)
         finally:
             self.module_.train(was_training)
+
+    def _predicted_labels(self, data: TrainingData) -> np.ndarray:
+        """``predict`` on training data: the argmax of the cluster logits, int64."""
+        labels = self._eval_map(
+            data, lambda x: self._cluster_logits(self._amp_embed(x)).argmax(dim=1)
+        )
+        return labels.cpu().numpy().astype(np.int64)
+
+    def _inference(self, X, fn) -> torch.Tensor:
+        check_is_fitted(self, "module_")
+        device = next(self.module_.parameters()).device
+        data = self._inference_data(X, device)
+        return self._eval_map(data, lambda x: fn(x).float().cpu())
 
     def _logits(self, X) -> torch.Tensor:
         """Cluster logits of ``X`` (CPU float32), the input of predict / predict_proba / score."""

@@ -537,13 +537,7 @@ class HardRegClustering(BaseDeepClustering):
             device=data.device,
             amp_dtype=self._amp_dtype(data.device),
         )
-        self.module_.eval()
-        batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
-        with torch.no_grad():
-            labels = data.map(
-                lambda x: self._cluster_logits(self._amp_embed(x)).argmax(dim=1), batch
-            )
-        self.labels_ = labels.cpu().numpy().astype(np.int64)
+        self.labels_ = self._predicted_labels(data)
         self.cluster_centers_ = self.module_.centroids.detach().cpu().numpy().copy()
         self.n_iter_ = self.max_iter
         return history

@@ -610,13 +610,7 @@ class PIPCDRClustering(BaseDeepClustering):
 
         Computed batch by batch (streamed through the loader for image files).
         """
-        data = as_training_data(data)
-        batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
-        was_training = self.module_.training
-        self.module_.eval()
-        z = data.map(self._amp_embed, batch)
-        self.module_.train(was_training)
-        return z
+        return self._eval_map(as_training_data(data), self._amp_embed)
 
     # ------------------------------------------------------------------ train
     def _setup_training(self, data, generator):

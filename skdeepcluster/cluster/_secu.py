@@ -850,14 +850,7 @@ class SeCuClustering(BaseDeepClustering):
                 UserWarning,
                 stacklevel=3,
             )
-        net.eval()
-        batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
-        with torch.no_grad():
-            labels = data.map(
-                lambda x: self._cluster_logits(self._amp_embed(x)).argmax(dim=1), batch
-            )
-        net.train()
-        self.labels_ = labels.cpu().numpy().astype(np.int64)
+        self.labels_ = self._predicted_labels(data)
         self.n_iter_ = self.max_iter + self.self_labeling_epochs
         return history
 
