@@ -52,8 +52,9 @@ INIT_COST, SELF_LABELING_COST = 0.35, 0.7
 class _EpochTimer(Hook):
     """Wall time of every epoch; training steps of calibration runs."""
 
-    def __init__(self, stop_after: int | None = None) -> None:
+    def __init__(self, stop_after: int | None = None, verbose: bool = False) -> None:
         self.stop_after = stop_after
+        self.verbose = verbose
         self.records: list[tuple[int, float]] = []
         self.steps: list[float] = []
         self.t = time.perf_counter()
@@ -67,7 +68,22 @@ class _EpochTimer(Hook):
     def on_epoch_end(self, record):
         now = time.perf_counter()
         self.records.append((record["epoch"], now - self.t, record.get("stage")))
+        if self.verbose:
+            sizes = record.get("cluster_sizes", [0])
+            confident = record.get("confident_fraction")
+            print(
+                f"epoch {record['epoch']} ({_stage_name(record)}): "
+                f"{now - self.t:.0f} s, cluster sizes {min(sizes)}-{max(sizes)}"
+                + ("" if confident is None else f", confident {confident:.2f}"),
+                flush=True,
+            )
         self.t = now
+
+
+def _stage_name(record: dict) -> str:
+    if record["epoch"] < 0:
+        return "initialisation"
+    return record.get("stage") or "clustering"
 
 
 class _Stop(Exception):
@@ -94,10 +110,20 @@ def scores(y, labels):
     )
 
 
+def secu_params(args) -> dict:
+    """``SECU`` plus the backbone widths asked for on the command line."""
+    params = dict(SECU)
+    if args.widths:
+        params["backbone_params"] = {"widths": tuple(int(w) for w in args.widths.split(","))}
+    return params
+
+
 def calibrate(X, args) -> float:
     """Seconds per training step of SeCu on this machine (after 5 warm-up steps)."""
     sub = X[: min(len(X), 4096)]
-    est = _TimedSeCu(10, max_iter=100, amp=args.amp, device="cpu", random_state=0, **SECU)
+    est = _TimedSeCu(
+        10, max_iter=100, amp=args.amp, device="cpu", random_state=0, **secu_params(args)
+    )
     est.timer = _EpochTimer(stop_after=25)
     try:
         est.fit(sub)
@@ -143,6 +169,7 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=None, help="a random subset")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--amp", choices=["auto", "bf16", "none"], default="auto")
+    parser.add_argument("--widths", default=None, help="SmallCNN channels per block, e.g. 16,32,64")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--skip-kmeans", action="store_true")
     args = parser.parse_args(argv)
@@ -172,18 +199,19 @@ def main(argv=None):
         self_labeling_warmup=args.self_labeling_warmup,
         amp=args.amp,
         random_state=args.seed,
-        **SECU,
+        **secu_params(args),
     )
-    est.timer = _EpochTimer()
+    est.timer = _EpochTimer(verbose=True)
     start = time.perf_counter()
     est.fit(X)
     fit_time = time.perf_counter() - start
     train = [t for e, t, stage in est.timer.records if e >= 0 and stage is None]
     rate = 2 * len(X) * len(train) / sum(train)
+    cnn = f"CNN {args.widths}" if args.widths else "CNN"
     if est.clustering_labels is not None:
-        name = f"SeCuClustering (CNN, {epochs} epochs), before self-labeling"
+        name = f"SeCuClustering ({cnn}, {epochs} epochs), before self-labeling"
         rows.append((name, scores(y, est.clustering_labels), fit_time, rate))
-    name = f"SeCuClustering (CNN, {epochs} + {args.self_labeling} epochs)"
+    name = f"SeCuClustering ({cnn}, {epochs} + {args.self_labeling} epochs)"
     rows.append((name, scores(y, est.labels_), fit_time, rate))
     print("| method | ACC | NMI | ARI | fit time (min) | training images/s |")
     print("|---|---|---|---|---|---|")

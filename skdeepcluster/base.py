@@ -194,8 +194,10 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Mixed precision of the network's forward passes (training and
         inference) through :func:`torch.autocast`; losses, soft labels and
         assignment solvers always run in float32 or float64. ``"auto"``:
-        bfloat16 on the CPU and bfloat16 (or float16 with a gradient scaler
-        on GPUs without native bfloat16) on CUDA when the backbone is one of
+        bfloat16 on CPUs with native bfloat16 instructions (float32 on the
+        others, where it is emulated and slower) and bfloat16 (or float16
+        with a gradient scaler on GPUs without native bfloat16) on CUDA,
+        when the backbone is one of
         the built-in CNNs on images, float32 otherwise (vectors, MLPs and
         user modules). ``"bf16"`` / ``"fp16"`` force a dtype (``"fp16"`` is
         CUDA only), ``None`` is float32. See

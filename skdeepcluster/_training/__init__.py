@@ -1,6 +1,11 @@
 """The shared training machinery: loop, optimisers, schedules, hooks, seeding."""
 
-from skdeepcluster._training._amp import AMP_DTYPES, full_precision, resolve_amp
+from skdeepcluster._training._amp import (
+    AMP_DTYPES,
+    cpu_has_native_bf16,
+    full_precision,
+    resolve_amp,
+)
 from skdeepcluster._training._hooks import Hook, ProgressHook
 from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
 from skdeepcluster._training._memory import LabelMemory
@@ -18,6 +23,7 @@ __all__ = [
     "TrainingTask",
     "autocast_context",
     "build_optimizer",
+    "cpu_has_native_bf16",
     "constant",
     "full_precision",
     "make_generator",

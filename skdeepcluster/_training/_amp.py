@@ -15,13 +15,41 @@ def _cuda_bf16() -> bool:
         return bool(torch.cuda.is_bf16_supported())
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX tiles).
+
+    Without those instructions bfloat16 is emulated: on an AVX2-only AMD
+    EPYC (2 threads) a forward and backward pass of :class:`~skdeepcluster.nn.SmallCNN`
+    on 512 images of 28x28 took 10.7 s under bfloat16 autocast against 1.09 s
+    in float32, so ``amp="auto"`` keeps float32 there. Non-x86 CPUs report
+    ``False`` (float32 is the safe default; ``amp="bf16"`` still asks for
+    bfloat16).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(cpu_has_native_bf16(), bool)
+    True
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    try:
+        return any(bool(getattr(torch.cpu, name)()) for name in checks)
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch without the probes
+        return False
+
+
 def resolve_amp(amp, device, prefer: bool = True) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device``, or ``None`` for float32.
 
     Parameters
     ----------
     amp : {"auto", "bf16", "fp16"} or None
-        ``None`` is float32. ``"auto"`` is bfloat16 on the CPU and, on CUDA,
+        ``None`` is float32. ``"auto"`` is bfloat16 on a CPU with native
+        bfloat16 instructions (:func:`cpu_has_native_bf16`; float32 on other
+        CPUs, where it is emulated and slower) and, on CUDA,
         bfloat16 where the GPU supports it natively (Ampere and later), else
         float16 (trained through a gradient scaler by
         :func:`~skdeepcluster._training.run_training`); float32 on other
@@ -45,8 +73,8 @@ def resolve_amp(amp, device, prefer: bool = True) -> torch.dtype | None:
 
     Examples
     --------
-    >>> resolve_amp("auto", "cpu")
-    torch.bfloat16
+    >>> resolve_amp("auto", "cpu") == (torch.bfloat16 if cpu_has_native_bf16() else None)
+    True
     >>> resolve_amp("auto", "cpu", prefer=False) is None
     True
     >>> resolve_amp(None, "cpu") is None
@@ -59,7 +87,7 @@ def resolve_amp(amp, device, prefer: bool = True) -> torch.dtype | None:
         if not prefer:
             return None
         if device.type == "cpu":
-            return torch.bfloat16
+            return torch.bfloat16 if cpu_has_native_bf16() else None
         if device.type == "cuda":
             return torch.bfloat16 if _cuda_bf16() else torch.float16
         return None

@@ -352,7 +352,8 @@ class EntropyClustering(BaseDeepClustering):
     amp : {"auto", "bf16", "fp16"} or None, default="auto"
         Mixed precision of the network's forward passes (training and
         inference). ``"auto"``: bfloat16 autocast (float16 on GPUs without
-        bfloat16) for the built-in CNN backbones on images, float32 for
+        bfloat16; float32 on CPUs without native bfloat16) for the built-in
+        CNN backbones on images, float32 for
         vectors, MLPs and user modules; ``None``: float32. Losses and
         assignments are always computed in full precision.
     random_state : int, RandomState instance or None, default=None

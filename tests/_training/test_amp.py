@@ -1,11 +1,26 @@
 import pytest
 import torch
 
-from skdeepcluster._training import full_precision, resolve_amp, run_training
+from skdeepcluster._training import _amp, full_precision, resolve_amp, run_training
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_on_cpu_follows_native_bf16(monkeypatch, native):
+    monkeypatch.setattr(_amp, "cpu_has_native_bf16", lambda: native)
+    assert resolve_amp("auto", "cpu") == (torch.bfloat16 if native else None)
+    # an explicit request is honoured either way
+    assert resolve_amp("bf16", "cpu") == torch.bfloat16
+
+
+def test_native_bf16_probe_reads_the_cpu_flags(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert _amp.cpu_has_native_bf16() is False
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert _amp.cpu_has_native_bf16() is True
 
 
 def test_resolve_amp_on_cpu():
-    assert resolve_amp("auto", "cpu") == torch.bfloat16
     assert resolve_amp("auto", torch.device("cpu"), prefer=False) is None
     assert resolve_amp("bf16", "cpu", prefer=False) == torch.bfloat16
     assert resolve_amp(None, "cpu") is None

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from tiny_estimators import digit_images, fast_image_params
 
 from skdeepcluster import SeCuClustering
+from skdeepcluster._training import _amp
 from skdeepcluster.augment import NeighborSwap, RandomAffine
 
 FAST = fast_image_params(batch_size=32)
@@ -37,7 +38,8 @@ def test_bf16_fit_on_cpu_is_finite_and_uses_channels_last(digits):
     assert np.array_equal(loaded.predict(X), est.predict(X))
 
 
-def test_auto_amp_is_bf16_for_cnns_and_float32_for_vectors(digits):
+def test_auto_amp_is_bf16_for_cnns_and_float32_for_vectors(digits, monkeypatch):
+    monkeypatch.setattr(_amp, "cpu_has_native_bf16", lambda: True)
     X, _ = digits
     image = SeCuClustering(4, **dict(FAST, max_iter=1)).fit(X)
     assert image._amp_dtype(torch.device("cpu")) == torch.bfloat16
@@ -47,6 +49,13 @@ def test_auto_amp_is_bf16_for_cnns_and_float32_for_vectors(digits):
         X.reshape(120, -1)
     )
     assert vec._amp_dtype(torch.device("cpu")) is None
+
+
+def test_auto_amp_keeps_float32_on_cpus_without_native_bf16(digits, monkeypatch):
+    monkeypatch.setattr(_amp, "cpu_has_native_bf16", lambda: False)
+    X, _ = digits
+    image = SeCuClustering(4, **dict(FAST, max_iter=1)).fit(X)
+    assert image._amp_dtype(torch.device("cpu")) is None and _finite_losses(image)
 
 
 def test_amp_parameter_validation(digits):
