@@ -197,10 +197,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         bfloat16 on CPUs with native bfloat16 instructions (float32 on the
         others, where it is emulated and slower) and bfloat16 (or float16
         with a gradient scaler on GPUs without native bfloat16) on CUDA,
-        when the backbone is one of
-        the built-in CNNs on images, float32 otherwise (vectors, MLPs and
-        user modules). ``"bf16"`` / ``"fp16"`` force a dtype (``"fp16"`` is
-        CUDA only), ``None`` is float32. See
+        when the backbone is one of the built-in CNNs on images; float32
+        otherwise (vectors, MLPs and user modules). ``"bf16"`` / ``"fp16"``
+        force a dtype (``"fp16"`` is CUDA only), ``None`` is float32. See
         :func:`skdeepcluster._training.resolve_amp`.
     random_state : int, RandomState instance or None
         Seed of the fit.
