@@ -6,19 +6,21 @@ Usage::
     python benchmarks/bench_mnist.py --n-samples 10000 --epochs 5 --skip-kmeans  # a quick check
 
 SeCuClustering runs with its image defaults (``backbone="auto"``: the small
-CNN; ``amp="auto"``: bfloat16 autocast on the CPU, channels-last; views: a
-walk on the pixel-space neighbour graph and a random affine warp) plus the
-settings below. With ``--minutes`` the number of epochs is chosen to fit the budget:
-a calibration fit on 4,096 images times training steps and the neighbour
-search (outside the budget, reported), and the epochs are what remains of the
-budget after the neighbour search, the initialisation epoch and the
-self-labeling epochs, divided by the estimated time per epoch. ``--epochs``
-sets them directly.
+CNN; ``amp="auto"``: bfloat16 autocast on CPUs with native bfloat16, float32
+on others; channels-last; views: a walk on the pixel-space neighbour graph and
+a random affine warp) plus the settings below. With ``--minutes`` the number
+of epochs is chosen to fit the budget: a calibration fit on 4,096 images times
+training steps and the neighbour search (outside the budget, reported), and
+the epochs are what remains of the budget after the neighbour search, the
+initialisation epoch and the self-labeling epochs, divided by the estimated
+time per epoch. ``--epochs`` sets them directly.
 
 Prints a Markdown table: ACC / NMI / ARI of ``labels_`` (k-means: its labels;
-with self-labeling also the labels of the clustering stage before it),
-fit time, and training images per second (the two views of every sample
-through the network, SeCu's clustering epochs only).
+with self-labeling also the labels of the clustering stage before it, which
+are the labels SeCu keeps in memory, and the network's ``predict`` on the
+training images at that point, which self-labeling starts from), fit time,
+and training images per second (the two views of every sample through the
+network, SeCu's clustering epochs only).
 """
 
 from __future__ import annotations
@@ -93,12 +95,14 @@ class _Stop(Exception):
 class _TimedSeCu(SeCuClustering):
     timer: _EpochTimer | None = None
     clustering_labels: np.ndarray | None = None
+    clustering_predictions: np.ndarray | None = None
 
     def _train(self, data, generator, hooks):
         return super()._train(data, generator, [*hooks, self.timer])
 
     def _self_label(self, data, secu_labels, generator, hooks):
         self.clustering_labels = self.labels_.copy()  # before self-labeling replaces them
+        self.clustering_predictions = self._predicted_labels(data)
         return super()._self_label(data, secu_labels, generator, hooks)
 
 
@@ -211,6 +215,8 @@ def main(argv=None):
     if est.clustering_labels is not None:
         name = f"SeCuClustering ({cnn}, {epochs} epochs), before self-labeling"
         rows.append((name, scores(y, est.clustering_labels), fit_time, rate))
+        name = f"SeCuClustering ({cnn}, {epochs} epochs), its predict(X) before self-labeling"
+        rows.append((name, scores(y, est.clustering_predictions), fit_time, rate))
     name = f"SeCuClustering ({cnn}, {epochs} + {args.self_labeling} epochs)"
     rows.append((name, scores(y, est.labels_), fit_time, rate))
     print("| method | ACC | NMI | ARI | fit time (min) | training images/s |")

@@ -6,6 +6,7 @@ from skdeepcluster._training._amp import (
     full_precision,
     resolve_amp,
 )
+from skdeepcluster._training._batchnorm import frozen_running_stats
 from skdeepcluster._training._hooks import Hook, ProgressHook
 from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
 from skdeepcluster._training._memory import LabelMemory
@@ -25,6 +26,7 @@ __all__ = [
     "build_optimizer",
     "constant",
     "cpu_has_native_bf16",
+    "frozen_running_stats",
     "full_precision",
     "make_generator",
     "resolve_amp",

@@ -17,7 +17,8 @@ def confident_targets(
         Logits of the weakly augmented views (no gradient is needed).
     threshold : float, default=0.9
         A sample is confident when its largest softmax probability is strictly
-        greater than ``threshold`` (SCAN; SeCu App. C.1 uses 0.9).
+        greater than ``threshold`` (SeCu App. C.1 gives 0.9, SCAN's published
+        configurations 0.99).
 
     Returns
     -------

@@ -94,6 +94,42 @@ def test_self_labeling_sets_labels_to_the_fine_tuned_predictions(digits):
     assert _finite_losses(est)
 
 
+def test_self_labeling_weak_view_does_not_move_the_running_statistics(digits):
+    # The weak view only provides targets: its forward pass normalises with its
+    # own batch statistics but leaves the running ones, which predict uses, to
+    # the strong view (on MNIST 70k the mixture lowered predict's ACC from 0.98
+    # to 0.95 in two epochs).
+    X, _ = digits
+    calls = []
+
+    class Recorded(SeCuClustering):
+        def _self_label(self, data, secu_labels, generator, hooks):
+            bn = next(m for m in self.module_.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+            def before(module, args):
+                calls.append([torch.is_grad_enabled(), module.running_mean.clone()])
+
+            def after(module, args, output):
+                calls[-1].append(torch.equal(calls[-1][1], module.running_mean))
+                if not module.training:  # predict's pass at the end
+                    calls.pop()
+
+            handles = [bn.register_forward_pre_hook(before), bn.register_forward_hook(after)]
+            try:
+                return super()._self_label(data, secu_labels, generator, hooks)
+            finally:
+                for handle in handles:
+                    handle.remove()
+
+    params = dict(self_labeling_epochs=2, self_labeling_warmup=1, self_labeling_threshold=0.0)
+    Recorded(4, **params, **FAST).fit(X)
+    training = [unchanged for grad, _, unchanged in calls if grad]
+    targets = [unchanged for grad, _, unchanged in calls if not grad]
+    assert len(training) == 2 * 4  # strong views: 4 batches of 32 in each of 2 epochs
+    assert len(targets) == 4  # weak views: the epoch after the warm-up
+    assert not any(training) and all(targets)
+
+
 def test_self_labeling_changes_the_network_only_after_clustering(digits):
     X, _ = digits
     base = SeCuClustering(4, **FAST).fit(X)
