@@ -531,9 +531,13 @@ class SeCuClustering(BaseDeepClustering):
         while 0.001 rose steadily to 0.935. On ``load_digits`` images (30
         epochs, threshold 0.9) 0.001 gave 0.968 / 0.965 / 0.961 for seeds
         0-2; 0.01 let a cluster empty in 1 of 3 seeds. On all 70,000 MNIST
-        images, whose clustering stage already predicts with ACC 0.986, the
-        confident epochs lower that a little, less at a lower rate: two
-        epochs (threshold 0.99) gave 0.980 at 0.001 and 0.983 at 0.0001.
+        images (small CNN, clustering-stage predictions at ACC 0.986) the
+        stage is not reliable: from a 20-epoch model, nine epochs at the
+        defaults (3 of warm-up) ended at 0.981, but from a 19-epoch model
+        the same settings collapsed to 0.374 (cluster sizes 0 to 16,500),
+        and threshold 0.99 from a 23-epoch model ended at 0.865. Two
+        confident epochs lowered the predictions least at 0.0001 (0.983,
+        against 0.980 at 0.001).
     self_labeling_augment : "auto" or callable, default="auto"
         The (weak, strong) views of self-labeling: a callable
         ``f(x, index, generator) -> (weak, strong)``, fitted like ``augment``;
