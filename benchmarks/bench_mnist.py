@@ -173,6 +173,7 @@ def main(argv=None):
     parser.add_argument(
         "--self-labeling-threshold", type=float, default=None, help="self_labeling_threshold"
     )
+    parser.add_argument("--self-labeling-lr", type=float, default=None, help="self_labeling_lr")
     parser.add_argument("--n-samples", type=int, default=None, help="a random subset")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--amp", choices=["auto", "bf16", "none"], default="auto")
@@ -189,6 +190,8 @@ def main(argv=None):
         args.self_labeling_warmup = SeCuClustering().self_labeling_warmup
     if args.self_labeling_threshold is None:
         args.self_labeling_threshold = SeCuClustering().self_labeling_threshold
+    if args.self_labeling_lr is None:
+        args.self_labeling_lr = SeCuClustering().self_labeling_lr
     X, y = load_mnist(return_X_y=True)
     if args.n_samples:
         keep = np.random.default_rng(0).permutation(len(X))[: args.n_samples]
@@ -207,6 +210,7 @@ def main(argv=None):
         self_labeling_epochs=args.self_labeling,
         self_labeling_warmup=args.self_labeling_warmup,
         self_labeling_threshold=args.self_labeling_threshold,
+        self_labeling_lr=args.self_labeling_lr,
         amp=args.amp,
         random_state=args.seed,
         **secu_params(args),
