@@ -1,16 +1,17 @@
-"""Forward passes that leave batch-norm running statistics untouched."""
+"""Forward passes that leave running statistics (batch norm and others) untouched."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 
+import torch
 from torch import nn
 
 
 @contextlib.contextmanager
 def frozen_running_stats(module: nn.Module) -> Iterator[nn.Module]:
-    """Batch-norm layers of ``module`` normalise without updating their running statistics.
+    """Forward passes through ``module`` that leave its running statistics as they were.
 
     Inside the block, every batch-norm layer that tracks running statistics
     stops tracking them: in training mode it still normalises with the
@@ -18,6 +19,11 @@ def frozen_running_stats(module: nn.Module) -> Iterator[nn.Module]:
     ``running_var`` and ``num_batches_tracked`` stay as they are (in
     evaluation mode nothing changes). Tracking is restored on exit, also
     after an exception.
+
+    Other layers that keep running estimates in buffers, such as
+    :class:`~skdeepcluster.nn.BatchWhitening` or a user's own layer, have no
+    such switch: their buffers are copied on entry and written back in place
+    on exit, so they may move during the block but not across it.
 
     This is for an extra forward pass whose inputs are not the training
     distribution the running statistics should describe, such as the weak
@@ -41,11 +47,10 @@ def frozen_running_stats(module: nn.Module) -> Iterator[nn.Module]:
     >>> bn.running_mean.tolist(), int(bn.num_batches_tracked), bn.track_running_stats
     ([0.0, 0.0], 0, True)
     """
-    layers = [
-        m
-        for m in module.modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    ]
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    layers = [m for m in norms if m.track_running_stats]
+    skip = {id(b) for m in norms for b in m.buffers(recurse=False)}
+    saved = [(b, b.detach().clone()) for b in module.buffers() if id(b) not in skip]
     for layer in layers:
         layer.track_running_stats = False
     try:
@@ -53,3 +58,6 @@ def frozen_running_stats(module: nn.Module) -> Iterator[nn.Module]:
     finally:
         for layer in layers:
             layer.track_running_stats = True
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)

@@ -42,3 +42,21 @@ def test_restores_tracking_after_an_error_and_leaves_untracked_layers_alone():
     with pytest.raises(RuntimeError, match="boom"), frozen_running_stats(net):
         raise RuntimeError("boom")
     assert net[1].track_running_stats and not net[3].track_running_stats
+
+
+def test_other_running_buffers_are_restored_in_place():
+    from skdeepcluster.nn import BatchWhitening
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), BatchWhitening(4), nn.BatchNorm1d(4)).train()
+    buffers = {name: b for name, b in net.named_buffers()}
+    before = {name: b.clone() for name, b in buffers.items()}
+    with frozen_running_stats(net):
+        net(torch.randn(32, 3) * 2 + 3)
+        assert not torch.equal(net[1].running_mean, before["1.running_mean"])  # moved inside
+    for name, b in net.named_buffers():
+        assert b is buffers[name]  # the same tensors, written back in place
+        assert torch.equal(b, before[name]), name
+    net(torch.randn(32, 3))  # outside the block everything tracks again
+    assert not torch.equal(net[1].running_cov, before["1.running_cov"])
+    assert not torch.equal(net[2].running_mean, before["2.running_mean"])
