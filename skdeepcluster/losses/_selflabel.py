@@ -112,7 +112,7 @@ def confidence_cross_entropy(
     >>> weak = torch.tensor([[5.0, 0.0], [0.0, 0.1], [0.0, 5.0]])
     >>> strong = torch.zeros(3, 2, requires_grad=True)
     >>> loss, mask = confidence_cross_entropy(strong, weak)
-    >>> round(float(loss), 4), mask.tolist()
+    >>> round(float(loss.detach()), 4), mask.tolist()
     (0.6931, [True, False, True])
     """
     targets, mask = confident_targets(weak_logits, threshold)
