@@ -184,14 +184,15 @@ def main(argv=None):
     args.amp = None if args.amp == "none" else args.amp
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.self_labeling is None:
-        args.self_labeling = SeCuClustering().self_labeling_epochs
-    if args.self_labeling_warmup is None:
-        args.self_labeling_warmup = SeCuClustering().self_labeling_warmup
-    if args.self_labeling_threshold is None:
-        args.self_labeling_threshold = SeCuClustering().self_labeling_threshold
-    if args.self_labeling_lr is None:
-        args.self_labeling_lr = SeCuClustering().self_labeling_lr
+    defaults = SeCuClustering().get_params()
+    for arg, param in [
+        ("self_labeling", "self_labeling_epochs"),
+        ("self_labeling_warmup", "self_labeling_warmup"),
+        ("self_labeling_threshold", "self_labeling_threshold"),
+        ("self_labeling_lr", "self_labeling_lr"),
+    ]:
+        if getattr(args, arg) is None:
+            setattr(args, arg, defaults[param])
     X, y = load_mnist(return_X_y=True)
     if args.n_samples:
         keep = np.random.default_rng(0).permutation(len(X))[: args.n_samples]

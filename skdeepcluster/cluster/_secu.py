@@ -516,9 +516,9 @@ class SeCuClustering(BaseDeepClustering):
         0.99). Because SeCu's logits are divided by ``temperature`` (0.05),
         most samples pass 0.9: from a 20-epoch small-CNN model of all 70,000
         MNIST images (``predict`` ACC 0.986), two confident epochs (no
-        warm-up, rate 0.001) at 0.9 selected 88-90% of the samples and gave ACC 0.978,
-        cluster sizes spreading to 6,024-8,608; at 0.99 they selected 25-34%
-        and gave 0.980.
+        warm-up, rate 0.001) at 0.9 selected 88-90% of the samples and gave
+        ACC 0.978, cluster sizes spreading to 6,024-8,608; at 0.99 they
+        selected 25-34% and gave 0.980.
     self_labeling_lr : float, default=0.0001
         Peak learning rate of the self-labeling SGD (momentum ``momentum``,
         weight decay ``weight_decay``, cosine decay, no warm-up). The paper
