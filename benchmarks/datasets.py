@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Seed of the fixed subsample drawn by ``--max-samples`` (the same subset for every run seed).
+#: Default seed of the fixed subsample drawn by ``--max-samples`` (the same subset for every
+#: run seed); ``--subset-seed`` draws another.
 SUBSAMPLE_SEED = 0
 
 
@@ -48,6 +49,7 @@ class Dataset:
     y: np.ndarray
     description: str
     n_total: int
+    subset_seed: int | None = None
 
     @property
     def n_clusters(self) -> int:
@@ -143,11 +145,16 @@ LOADERS = {
 }
 
 
-def load(name: str, cache_dir: Path | str, max_samples: int | None = None) -> Dataset:
+def load(
+    name: str,
+    cache_dir: Path | str,
+    max_samples: int | None = None,
+    subset_seed: int = SUBSAMPLE_SEED,
+) -> Dataset:
     """Load a benchmark dataset, optionally a fixed random subset of ``max_samples`` rows.
 
-    The subset is drawn once with seed :data:`SUBSAMPLE_SEED`, so every method
-    and every run seed sees the same samples.
+    The subset is drawn once with ``subset_seed`` (default :data:`SUBSAMPLE_SEED`),
+    so every method and every run seed sees the same samples.
     """
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(LOADERS)}")
@@ -156,7 +163,8 @@ def load(name: str, cache_dir: Path | str, max_samples: int | None = None) -> Da
     y = np.asarray(y, dtype=np.int64)
     n_total = len(X)
     if max_samples is not None and max_samples < n_total:
-        rows = np.random.RandomState(SUBSAMPLE_SEED).permutation(n_total)[:max_samples]
+        rows = np.random.RandomState(subset_seed).permutation(n_total)[:max_samples]
         rows.sort()
         X, y = X[rows], y[rows]
+        return Dataset(name, X, y, description, n_total, subset_seed)
     return Dataset(name, X, y, description, n_total)

@@ -44,7 +44,8 @@ from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 import skdeepcluster
-from benchmarks.datasets import LOADERS, Dataset, load
+from benchmarks.anchors import N2D, UMAPGMM
+from benchmarks.datasets import LOADERS, SUBSAMPLE_SEED, Dataset, load
 from benchmarks.measure import measure
 from skdeepcluster.metrics import (
     adjusted_rand_score,
@@ -95,6 +96,8 @@ def available_methods() -> dict[str, Method]:
         "GaussianMixture(full)",
         lambda k, s, d: GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=s),
     )
+    methods["umap-gmm"] = Method("umap-gmm", "UMAP+GMM", lambda k, s, d: UMAPGMM(k, random_state=s))
+    methods["n2d"] = Method("n2d", "N2D", lambda k, s, d: N2D(k, random_state=s))
     return methods
 
 
@@ -167,7 +170,9 @@ def markdown(summary: list[dict], datasets: dict[str, Dataset], seeds) -> str:
     lines = []
     for name, data in datasets.items():
         subset = (
-            f", subset of {len(data.X):,} of {data.n_total:,}" if len(data.X) < data.n_total else ""
+            f", subset of {len(data.X):,} of {data.n_total:,} (subset seed {data.subset_seed})"
+            if len(data.X) < data.n_total
+            else ""
         )
         lines += [
             f"### {name}: {len(data.X):,} samples × {data.X.shape[1]} features, "
@@ -296,6 +301,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--max-samples", type=int, default=None, help="fit on a fixed random subset of this size"
     )
+    parser.add_argument(
+        "--subset-seed",
+        type=int,
+        default=SUBSAMPLE_SEED,
+        help="seed of the --max-samples subset (default: %(default)s)",
+    )
     parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch and BLAS threads (default: 1)"
@@ -345,7 +356,7 @@ def main(argv=None) -> list[dict]:
     datasets: dict[str, Dataset] = {}
     with threadpool_limits(limits=args.threads):
         for name in args.datasets:
-            data = load(name, out / "cache", args.max_samples)
+            data = load(name, out / "cache", args.max_samples, args.subset_seed)
             datasets[name] = data
             print(
                 f"{name}: {data.X.shape[0]} x {data.X.shape[1]}, {data.n_clusters} classes",
