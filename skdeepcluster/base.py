@@ -200,7 +200,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         when the backbone is one of the built-in CNNs on images; float32
         otherwise (vectors, MLPs and user modules). ``"bf16"`` / ``"fp16"``
         force a dtype (``"fp16"`` is CUDA only), ``None`` is float32. See
-        :func:`skdeepcluster._training.resolve_amp`.
+        :func:`skdeepcluster._training.resolve_amp`. A fitted estimator
+        loaded where its dtype is not available (``"fp16"`` on a CPU,
+        ``"bf16"`` on a GPU without native bfloat16) predicts in float32.
     random_state : int, RandomState instance or None
         Seed of the fit.
     verbose : int
@@ -378,17 +380,26 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return module, infer_out_features(module, data.example())
 
     # --------------------------------------------------------- mixed precision
-    def _amp_dtype(self, device) -> torch.dtype | None:
+    def _amp_dtype(self, device, training: bool = True) -> torch.dtype | None:
         """The autocast dtype of forward passes on ``device`` (``None``: float32).
 
         ``amp="auto"`` turns it on for the built-in CNN backbones only (set by
-        :meth:`_make_backbone`).
+        :meth:`_make_backbone`). A dtype ``device`` cannot compute in
+        (``"fp16"`` on a CPU, ``"bf16"`` on a GPU without native bfloat16)
+        raises a ValueError for training and gives float32 otherwise, so that
+        a fitted estimator predicts on any device it is loaded on.
         """
-        return resolve_amp(self.amp, device, prefer=getattr(self, "_builtin_cnn", False))
+        try:
+            return resolve_amp(self.amp, device, prefer=getattr(self, "_builtin_cnn", False))
+        except ValueError:
+            if training:
+                raise
+            return None
 
     def _amp_embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``_embed(x)`` under the fit's autocast, returned as float32."""
-        with autocast_context(x.device, self._amp_dtype(x.device)):
+        """``_embed(x)`` under the fit's autocast (float32 where the device lacks its dtype),
+        returned as float32."""
+        with autocast_context(x.device, self._amp_dtype(x.device, training=False)):
             z = self._embed(x)
         return z.float()
 
