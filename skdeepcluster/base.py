@@ -90,6 +90,21 @@ def _to_cpu(value):
     return value
 
 
+def _seed_global_rngs(seed: int, device: torch.device) -> None:
+    """Seed the global CPU generator and, for a CUDA fit, the training device's generator.
+
+    :func:`torch.manual_seed` would also reseed every other CUDA device (or,
+    before CUDA starts, queue that for later), which ``fit`` forks and
+    restores only for its own device.
+    """
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        torch.cuda.default_generators[index].manual_seed(seed)  # started by fork_rng
+    elif device.type != "cpu":  # other accelerators: their generators as torch seeds them
+        torch.manual_seed(seed)
+
+
 _FOLDER_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 #: Attributes ``fit`` sets from its input.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "image_shape_", "_image_resize")
@@ -586,7 +601,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         hooks = self._fit_hooks(context)
         cuda_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
+            _seed_global_rngs(seed, device)
             generator = make_generator(seed)
             if warm is None:
                 self.module_ = self._build_module(data).to(device)
