@@ -90,6 +90,7 @@ import functools
 import json
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -386,6 +387,7 @@ def check_resume(report, settings, device, budget, workdir) -> list[tuple[str, o
 
 
 def _resume_one(make, X, device, folder):
+    shutil.rmtree(folder, ignore_errors=True)  # no checkpoint of an earlier run
     with deterministic() as nondeterministic:
         start = time.perf_counter()
         ref = make().fit(X)
@@ -403,11 +405,12 @@ def _resume_one(make, X, device, folder):
     resumed_there = saved and counter.epochs == n_epochs - CRASH_AFTER
     same = np.array_equal(ref.labels_, resumed.labels_) and np.array_equal(ref_pred, res_pred)
     expected = device.type == "cpu" or not nondeterministic
-    where = (
-        f"resumed after {CRASH_AFTER} of {n_epochs} epochs"
-        if resumed_there
-        else (f"did not resume where it stopped (checkpoint: {saved}, {counter.epochs} epochs run)")
-    )
+    if resumed_there:
+        where = f"resumed after {CRASH_AFTER} of {n_epochs} epochs"
+    else:
+        where = (
+            f"did not resume where it stopped (checkpoint: {saved}, {counter.epochs} epochs run)"
+        )
     if same:
         labels = "labels and predict equal"
     else:
