@@ -90,6 +90,21 @@ def _to_cpu(value):
     return value
 
 
+def _seed_global_rngs(seed: int, device: torch.device) -> None:
+    """Seed the global CPU generator and, for a CUDA fit, the training device's generator.
+
+    :func:`torch.manual_seed` would also reseed every other CUDA device (or,
+    before CUDA starts, queue that for later), which ``fit`` forks and
+    restores only for its own device.
+    """
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        torch.cuda.default_generators[index].manual_seed(seed)  # started by fork_rng
+    elif device.type != "cpu":  # other accelerators: their generators as torch seeds them
+        torch.manual_seed(seed)
+
+
 _FOLDER_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 #: Attributes ``fit`` sets from its input.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "image_shape_", "_image_resize")
@@ -200,7 +215,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         when the backbone is one of the built-in CNNs on images; float32
         otherwise (vectors, MLPs and user modules). ``"bf16"`` / ``"fp16"``
         force a dtype (``"fp16"`` is CUDA only), ``None`` is float32. See
-        :func:`skdeepcluster._training.resolve_amp`.
+        :func:`skdeepcluster._training.resolve_amp`. A fitted estimator
+        loaded where its dtype is not available (``"fp16"`` on a CPU,
+        ``"bf16"`` on a GPU without native bfloat16) predicts in float32.
     random_state : int, RandomState instance or None
         Seed of the fit.
     verbose : int
@@ -378,17 +395,26 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return module, infer_out_features(module, data.example())
 
     # --------------------------------------------------------- mixed precision
-    def _amp_dtype(self, device) -> torch.dtype | None:
+    def _amp_dtype(self, device, training: bool = True) -> torch.dtype | None:
         """The autocast dtype of forward passes on ``device`` (``None``: float32).
 
         ``amp="auto"`` turns it on for the built-in CNN backbones only (set by
-        :meth:`_make_backbone`).
+        :meth:`_make_backbone`). A dtype ``device`` cannot compute in
+        (``"fp16"`` on a CPU, ``"bf16"`` on a GPU without native bfloat16)
+        raises a ValueError for training and gives float32 otherwise, so that
+        a fitted estimator predicts on any device it is loaded on.
         """
-        return resolve_amp(self.amp, device, prefer=getattr(self, "_builtin_cnn", False))
+        try:
+            return resolve_amp(self.amp, device, prefer=getattr(self, "_builtin_cnn", False))
+        except ValueError:
+            if training:
+                raise
+            return None
 
     def _amp_embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``_embed(x)`` under the fit's autocast, returned as float32."""
-        with autocast_context(x.device, self._amp_dtype(x.device)):
+        """``_embed(x)`` under the fit's autocast (float32 where the device lacks its dtype),
+        returned as float32."""
+        with autocast_context(x.device, self._amp_dtype(x.device, training=False)):
             z = self._embed(x)
         return z.float()
 
@@ -575,7 +601,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         hooks = self._fit_hooks(context)
         cuda_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
+            _seed_global_rngs(seed, device)
             generator = make_generator(seed)
             if warm is None:
                 self.module_ = self._build_module(data).to(device)

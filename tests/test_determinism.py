@@ -112,3 +112,16 @@ def test_fit_and_predict_leave_the_global_rngs_alone(name, kind, digits, folder)
         for method in ("predict", "predict_proba", "transform", "score"):
             getattr(est, method)(X)
         _assert_rng_unchanged(before)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", ["vectors", "images"])
+def test_a_cpu_fit_seeds_no_cuda_generator(name, kind, digits, monkeypatch):
+    # torch.manual_seed would reseed every GPU of the machine (or queue that until CUDA
+    # starts), while fit restores the CUDA state of its training device only
+    calls = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", calls.append)
+    monkeypatch.setattr(torch.cuda, "manual_seed", calls.append)
+    est = make(name, kind == "images", random_state=3, batch_size=8).fit(digits[kind])
+    est.predict(digits[kind])
+    assert calls == []

@@ -163,3 +163,23 @@ def test_getstate_moves_cuda_for_real():
     state = pickle.loads(pickle.dumps(est)).__dict__
     assert all(p.device.type == "cpu" for p in state["module_"].parameters())
     assert next(est.module_.parameters()).device.type == "cuda"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_whose_amp_dtype_the_device_lacks_predicts_in_float32(name, digits):
+    """A model fitted on a GPU with ``amp="fp16"`` and loaded on a CPU predicts there.
+
+    Training refuses float16 on the CPU; inference falls back to float32. The
+    CPU fit with ``amp=None`` stands in for the GPU fit: both predict in
+    float32 on the CPU, so the outputs are the same.
+    """
+    X = digits["images"]
+    est = make(name, images=True).set_params(amp=None)
+    if name == "Entropy":
+        est.set_params(backbone="cnn", backbone_params={"widths": (4, 8), "convs_per_block": 1})
+    est.fit(X)
+    expected = _outputs(est, X)
+    loaded = pickle.loads(pickle.dumps(est.set_params(amp="fp16")))
+    _assert_same_outputs(_outputs(loaded, X), expected)
+    with pytest.raises(ValueError, match="amp='fp16' needs a CUDA device"):
+        clone(loaded).fit(X)

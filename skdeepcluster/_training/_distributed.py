@@ -67,12 +67,13 @@ class DistributedContext:
     def training_device(self, device: torch.device) -> torch.device:
         """The device of this rank: ``cuda`` without an index becomes ``cuda:LOCAL_RANK``.
 
-        With NCCL the collectives run on that device.
+        Where the launcher shows each process only its own GPU
+        (``CUDA_VISIBLE_DEVICES`` set per process), that GPU is ``cuda:0``
+        whatever ``LOCAL_RANK`` says. With NCCL the collectives run on the
+        device.
         """
         if device.type == "cuda" and device.index is None:
-            local = os.environ.get("LOCAL_RANK")
-            index = int(local) if local is not None else torch.cuda.current_device()
-            device = torch.device("cuda", index)
+            device = torch.device("cuda", local_cuda_index())
         if "nccl" in self.backend:
             if device.type != "cuda":
                 raise ValueError(
@@ -214,6 +215,32 @@ class DistributedContext:
                 "under torch.distributed needs the loaders of skdeepcluster.data."
             )
         return loader.shard(self.rank, self.world_size)
+
+
+def local_cuda_index() -> int:
+    """This process's CUDA device: ``LOCAL_RANK`` among the devices it sees.
+
+    Without ``LOCAL_RANK`` it is the current device; when the process sees a
+    single device (the launcher gave each process its own), that one.
+
+    Raises
+    ------
+    ValueError
+        When ``LOCAL_RANK`` is beyond the visible devices and there are several.
+    """
+    local = os.environ.get("LOCAL_RANK")
+    if local is None:
+        return torch.cuda.current_device()
+    count = torch.cuda.device_count()
+    if int(local) < count:
+        return int(local)
+    if count == 1:
+        return 0
+    raise ValueError(
+        f"LOCAL_RANK={local} but this process sees {count} CUDA devices (cuda:0 to "
+        f"cuda:{count - 1}); start at most {count} processes per machine, or show each "
+        "process its own GPU with CUDA_VISIBLE_DEVICES."
+    )
 
 
 def first_occurrences(index: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from skdeepcluster._training._distributed import current_context, first_occurrences
+from skdeepcluster._training._distributed import (
+    DistributedContext,
+    current_context,
+    first_occurrences,
+    local_cuda_index,
+)
 from skdeepcluster._training._session import FitSession
 from skdeepcluster.data import (
     ImageFolder,
@@ -85,6 +90,32 @@ def test_sharded_batch_sampler_and_first_occurrences():
 def test_a_plain_process_has_no_context():
     assert current_context() is None
     assert InMemoryData(torch.zeros(3, 2)).loader(2).shard(0, 1).world_size == 1
+
+
+@pytest.mark.parametrize(
+    "local_rank, visible, index",
+    [(None, 4, 2), ("1", 4, 1), ("3", 1, 0), ("0", 1, 0)],
+)
+def test_cuda_is_the_local_rank_among_the_visible_devices(monkeypatch, local_rank, visible, index):
+    # ("3", 1): a launcher that shows each process its own GPU, which is then cuda:0
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: visible)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: min(2, visible - 1))
+    if local_rank is None:
+        monkeypatch.delenv("LOCAL_RANK", raising=False)
+    else:
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+    context = DistributedContext.__new__(DistributedContext)  # no process group needed
+    context.backend, context.comm_device = "gloo", torch.device("cpu")
+    assert context.training_device(torch.device("cuda")) == torch.device("cuda", index)
+    assert context.training_device(torch.device("cuda", 5)) == torch.device("cuda", 5)
+    assert context.training_device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_a_local_rank_beyond_several_visible_devices_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    with pytest.raises(ValueError, match="LOCAL_RANK=3 but this process sees 2 CUDA devices"):
+        local_cuda_index()
 
 
 class _FakeContext:
