@@ -124,7 +124,9 @@ class N2D(ClusterMixin, BaseEstimator):
     (300,)
     """
 
-    def __init__(self, n_clusters=10, *, ae_epochs=50, n_neighbors=20, random_state=0, device="cpu"):
+    def __init__(
+        self, n_clusters=10, *, ae_epochs=50, n_neighbors=20, random_state=0, device="cpu"
+    ):
         self.n_clusters = n_clusters
         self.ae_epochs = ae_epochs
         self.n_neighbors = n_neighbors
