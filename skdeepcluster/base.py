@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _generate_get_feature_names_out,
+    check_is_fitted,
+    validate_data,
+)
 from torch import nn
 
-from skdeepcluster._training import (
-    ProgressHook,
-    autocast_context,
-    make_generator,
-    resolve_amp,
-    resolve_device,
-    resolve_seed,
-    run_training,
-)
-from skdeepcluster._training._checkpoint import data_digest, describe_params
-from skdeepcluster._training._distributed import DistributedContext, current_context
-from skdeepcluster._training._session import FitSession
+from skdeepcluster._training import ProgressHook, autocast_context, resolve_amp, run_training
+from skdeepcluster._training._distributed import DistributedContext
+from skdeepcluster._training._session import FitCall
 from skdeepcluster.augment import default_image_views, default_vector_views, needs_data
 from skdeepcluster.data import (
     ImageFolder,
@@ -90,33 +85,7 @@ def _to_cpu(value):
     return value
 
 
-def _seed_global_rngs(seed: int, device: torch.device) -> None:
-    """Seed the global CPU generator and, for a CUDA fit, the training device's generator.
-
-    :func:`torch.manual_seed` would also reseed every other CUDA device (or,
-    before CUDA starts, queue that for later), which ``fit`` forks and
-    restores only for its own device.
-    """
-    torch.default_generator.manual_seed(seed)
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        torch.cuda.default_generators[index].manual_seed(seed)  # started by fork_rng
-    elif device.type != "cpu":  # other accelerators: their generators as torch seeds them
-        torch.manual_seed(seed)
-
-
 _FOLDER_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
-#: Attributes ``fit`` sets from its input.
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "image_shape_", "_image_resize")
-#: Attributes a fit leaves (removed again when an interrupt leaves no result).
-_FITTED_ATTRIBUTES = (
-    "module_",
-    "labels_",
-    "cluster_centers_",
-    "n_iter_",
-    "history_",
-    "_warm_state",
-)
 
 
 class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -285,7 +254,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 2, None, closed="left")],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -577,64 +546,123 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        context = current_context()
-        device = resolve_device(self.device)
-        if context is not None:
-            device = context.training_device(device)
-        warm = self._previous_fit()
-        if warm is None:
-            self._builtin_cnn = False  # set again by _make_backbone
-        inputs = {k: getattr(self, k) for k in _INPUT_ATTRIBUTES if hasattr(self, k)}
+        call = FitCall(self, stream=False)
+        data = call.validate(self._fit_data, X)
+        with call.session(data) as session:
+            history = self._training(self._train, data, session.generator, call.hooks)
+        call.finish(history, data)
+        return self
+
+    @available_if(lambda est: hasattr(est, "_train_chunk"))
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train on one chunk of a stream: one pass (``partial_fit_epochs`` passes).
+
+        The first call builds the network and the assignment state from its
+        chunk, which must hold at least ``n_clusters`` samples; later calls
+        continue the same network, centres, optimiser, schedule and global
+        assignment state, and accept chunks of at least 2 samples of the same
+        kind and shape (a different number of features raises a ValueError).
+        Nothing is kept per sample, so memory does not grow with the stream.
+        ``labels_`` are the labels of the last chunk and ``n_iter_`` counts
+        the passes of all calls. After ``fit``, ``partial_fit`` continues from
+        the fitted network (with a new optimiser); ``fit`` starts over and
+        ends the stream, and ``fit`` with ``warm_start=True`` after
+        ``partial_fit`` raises a ValueError. Checkpoints are not written
+        (``checkpoint_dir`` applies to ``fit``): pickle the estimator between
+        calls, which continues exactly as without pickling. An interrupted
+        call leaves the estimator as it was before the call. See the
+        estimator's notes on streams and :ref:`streaming`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), image array, or image files
+            One chunk of the stream, of the same kind as the first one.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+        """
+        call = FitCall(self, stream=True)
+        data = call.validate(self._chunk_data, X, call.continues)
+        with call.session(data) as session:
+            history = self._training(self._train_chunk, data, session.generator, call.hooks)
+        call.finish(history, data)
+        return self
+
+    def _fit_data(self, X, device: torch.device) -> TrainingData:
+        """``X`` validated and wrapped as the data of a new fit."""
         data = self._training_data(X, device)
         self._check_data_vs_params(data)
-        resolve_amp(self.amp, device)  # refuse an impossible dtype before training
-        signature = self._fit_signature(data, context, warm)
-        if warm is not None:
-            try:
-                self._check_warm_start(warm, signature["data"])
-            except ValueError:
-                self._set_input_attributes(inputs)
-                raise
-        seed = resolve_seed(self.random_state)
-        if context is not None:
-            seed = context.broadcast_int(seed)
-        hooks = self._fit_hooks(context)
-        cuda_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            _seed_global_rngs(seed, device)
-            generator = make_generator(seed)
-            if warm is None:
-                self.module_ = self._build_module(data).to(device)
-            else:
-                self.module_.to(device)
-            self.module_.train()
-            session = FitSession(
-                self.module_,
-                generator,
-                device,
-                signature,
-                checkpoint_dir=self.checkpoint_dir,
-                checkpoint_every=self.checkpoint_every,
-                context=context,
-                warm_states=None if warm is None else warm["tasks"],
+        return data
+
+    def _chunk_data(self, X, continues: bool, device: torch.device) -> TrainingData:
+        """A chunk of a stream; after the first, validated against the first."""
+        if not continues:
+            return self._fit_data(X, device)
+        data = self._inference_data(X, device)
+        if len(data) < 2:
+            raise ValueError(
+                f"partial_fit needs chunks of at least 2 samples, got {len(data)}: "
+                "join a shorter chunk to the next one."
             )
-            self._fit_session = session
-            previous = {k: getattr(self, k) for k in _FITTED_ATTRIBUTES if hasattr(self, k)}
-            try:
-                history = self._train(data, generator, hooks)
-            except KeyboardInterrupt:
-                self._forget_fit()
-                if warm is not None:  # back to the previous fit
-                    if session.start_module is not None:
-                        previous["module_"].load_state_dict(session.start_module)
-                    for name, value in previous.items():
-                        setattr(self, name, value)
-                raise
-            finally:
-                del self._fit_session
-        self.module_.eval()
-        self._end_fit(session, history, warm, signature)
-        return self
+        if data.tensor is None:
+            return data
+        return InMemoryData(data.tensor.to(device), is_image=data.is_image)
+
+    def _training(self, train, data: TrainingData, generator, hooks) -> list[dict]:
+        """``train(data, generator, hooks)``, or the fit of a single cluster.
+
+        With ``n_clusters=1`` there is nothing to discriminate and every
+        objective is constant or degenerate, so no epoch is run: the network
+        stays as built and initialised from ``random_state``, every sample is
+        in cluster 0 and the centre is the mean embedding of ``data``.
+        ``predict``, ``predict_proba`` and ``transform`` work as usual.
+        """
+        if self.n_clusters > 1:
+            return train(data, generator, hooks)
+        self.labels_ = np.zeros(len(data), dtype=np.int64)
+        self.n_iter_ = 0
+        center = self._eval_map(data, self._amp_embed).mean(dim=0, keepdim=True)
+        self._set_single_center(center)
+        return []
+
+    def _set_single_center(self, center: torch.Tensor) -> None:
+        """Store the centre of a one-cluster fit (the mean embedding, shape (1, d))."""
+
+    def _stream_epochs(self, init_epoch: bool = False) -> list[int]:
+        """Epochs of a ``partial_fit`` call: ``partial_fit_epochs`` numbered on from the
+        stream's ``n_iter_``, after the initialisation epoch ``-1`` (``init_epoch``) when
+        the stream starts from a new network."""
+        start = getattr(self, "n_iter_", 0) if self._restores_state() else 0
+        first = [] if self._restores_state() or not init_epoch else [-1]
+        return first + list(range(start, start + self.partial_fit_epochs))
+
+    def _embedding_width(self, data: TrainingData) -> int:
+        """Number of columns of ``transform``'s output."""
+        return int(self._eval_map(as_training_data(data.example()), self._amp_embed).shape[1])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the columns of :meth:`transform`: the lower-case class name and an index.
+
+        They name the columns of a pandas DataFrame returned by ``transform``
+        after ``set_output(transform="pandas")``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``["secuclustering0", "secuclustering1", ...]`` for SeCuClustering.
+        """
+        check_is_fitted(self, "_n_features_out")
+        return _generate_get_feature_names_out(self, self._n_features_out, input_features)
 
     # ------------------------------------------- checkpoints, warm start, DDP
     def _fit_hooks(self, context: DistributedContext | None = None) -> list:
@@ -670,90 +698,14 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return session.run(task, loader, epochs, optimizer, scheduler, hooks, device, amp_dtype)
 
     def _restores_state(self) -> bool:
-        """Whether this fit continues from saved state, so initialisation may be skipped.
+        """Whether this call continues from saved state, so initialisation may be skipped.
 
-        True when resuming from a checkpoint or warm-starting: the network and
-        the assignment state are then loaded over whatever the
-        initialisation would compute.
+        True when resuming from a checkpoint, warm-starting or continuing a
+        stream: the network and the assignment state are then loaded over
+        whatever the initialisation would compute.
         """
         session = getattr(self, "_fit_session", None)
         return session is not None and session.restoring
-
-    def _previous_fit(self) -> dict | None:
-        """The previous fit's state when this fit warm-starts from it, else ``None``."""
-        if not self.warm_start or not hasattr(self, "module_"):
-            return None
-        return getattr(self, "_warm_state", None)
-
-    def _fit_signature(self, data: TrainingData, context, warm) -> dict:
-        """What identifies this fit in a checkpoint."""
-        return {
-            "estimator": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": describe_params(self.get_params(deep=False)),
-            "data": data_digest(data),
-            "world_size": 1 if context is None else context.world_size,
-            "warm_round": 0 if warm is None else warm["round"] + 1,
-        }
-
-    def _check_warm_start(self, warm: dict, data: dict) -> None:
-        name = type(self).__name__
-        if warm["n_clusters"] != self.n_clusters:
-            raise ValueError(
-                f"warm_start=True continues the previous fit of this {name}, which had "
-                f"n_clusters={warm['n_clusters']}; got n_clusters={self.n_clusters}. Set "
-                "warm_start=False to fit from scratch."
-            )
-        if warm["data"]["shape"] != data["shape"]:
-            raise ValueError(
-                f"warm_start=True continues the previous fit of this {name} on its data, of "
-                f"shape {tuple(warm['data']['shape'])}; got data of shape "
-                f"{tuple(data['shape'])}. Set warm_start=False to fit new data from scratch."
-            )
-        if warm["data"]["digest"] != data["digest"]:
-            raise ValueError(
-                f"warm_start=True continues the previous fit of this {name}, whose "
-                "assignment state (a label per training sample) belongs to its data; got "
-                "data of the same shape but different values. Set warm_start=False to fit "
-                "new data from scratch."
-            )
-
-    def _set_input_attributes(self, inputs: dict) -> None:
-        for name in _INPUT_ATTRIBUTES:
-            if name in inputs:
-                setattr(self, name, inputs[name])
-            elif hasattr(self, name):
-                delattr(self, name)
-
-    def _forget_fit(self) -> None:
-        """Leave the estimator unfitted (after an interrupt without a result)."""
-        for name in _FITTED_ATTRIBUTES:
-            if hasattr(self, name):
-                delattr(self, name)
-
-    def _end_fit(self, session: FitSession, history: list, warm, signature: dict) -> None:
-        """History, epoch count and warm-start state; warn and re-raise after an interrupt."""
-        if session.interrupted:
-            self.n_iter_ = sum(1 for record in history if record.get("epoch", 0) >= 0)
-        if warm is not None:
-            history = list(self.history_) + list(history)
-            self.n_iter_ = self.n_iter_ + warm["n_iter"]
-        self.history_ = history
-        self._warm_state = {
-            "tasks": session.task_states(),
-            "n_clusters": self.n_clusters,
-            "data": signature["data"],
-            "n_iter": self.n_iter_,
-            "round": signature["warm_round"],
-        }
-        if session.interrupted:
-            warnings.warn(
-                f"{type(self).__name__}.fit was interrupted: the estimator holds the state "
-                f"after the last completed epoch ({self.n_iter_} training "
-                f"epoch{'' if self.n_iter_ == 1 else 's'} in all).",
-                UserWarning,
-                stacklevel=4,
-            )
-            raise KeyboardInterrupt
 
     # -------------------------------------------------------------- inference
     def _eval_map(self, data: TrainingData, fn) -> torch.Tensor:

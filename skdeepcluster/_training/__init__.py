@@ -9,9 +9,9 @@ from skdeepcluster._training._amp import (
 from skdeepcluster._training._batchnorm import frozen_running_stats
 from skdeepcluster._training._hooks import Hook, ProgressHook
 from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
-from skdeepcluster._training._memory import LabelMemory
+from skdeepcluster._training._memory import LabelMemory, RunningCounts
 from skdeepcluster._training._optim import GroupSchedule, ParamGroup, build_optimizer
-from skdeepcluster._training._schedule import constant, warmup_cosine
+from skdeepcluster._training._schedule import constant, warmup_constant, warmup_cosine
 from skdeepcluster._training._utils import make_generator, resolve_device, resolve_seed
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LabelMemory",
     "ParamGroup",
     "ProgressHook",
+    "RunningCounts",
     "TrainingTask",
     "autocast_context",
     "build_optimizer",
@@ -33,5 +34,6 @@ __all__ = [
     "resolve_device",
     "resolve_seed",
     "run_training",
+    "warmup_constant",
     "warmup_cosine",
 ]

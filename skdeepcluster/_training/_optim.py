@@ -22,8 +22,9 @@ class ParamGroup:
         Base learning rate.
     momentum : float, default=0.9
     weight_decay : float, default=0.0
-    schedule : {"cosine", "constant"}, default="cosine"
-        ``"cosine"`` is linear warm-up then cosine decay over the training steps.
+    schedule : {"cosine", "constant", "warmup"}, default="cosine"
+        ``"cosine"`` is linear warm-up then cosine decay over the training steps,
+        ``"warmup"`` linear warm-up then constant (training without a planned end).
     warmup_steps : int, default=0
     start_step : int, default=0
         Steps before this group starts training (its learning rate is 0 until

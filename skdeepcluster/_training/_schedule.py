@@ -53,4 +53,26 @@ def constant(step: int, total_steps: int = 0, warmup_steps: int = 0, final: floa
     return 0.0 if step < 0 else 1.0
 
 
-SCHEDULES = {"cosine": warmup_cosine, "constant": constant}
+def warmup_constant(
+    step: int, total_steps: int = 0, warmup_steps: int = 0, final: float = 0.0
+) -> float:
+    """Multiplier of the base learning rate: linear warm-up, then constant 1.
+
+    The schedule of training that has no planned end (``partial_fit`` on a
+    stream), where a decay has nothing to decay toward.
+
+    Examples
+    --------
+    >>> warmup_constant(0, warmup_steps=4), warmup_constant(3, warmup_steps=4)
+    (0.25, 1.0)
+    >>> warmup_constant(10**6, warmup_steps=4), warmup_constant(-1)
+    (1.0, 0.0)
+    """
+    if step < 0:
+        return 0.0
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return 1.0
+
+
+SCHEDULES = {"cosine": warmup_cosine, "constant": constant, "warmup": warmup_constant}
