@@ -229,8 +229,8 @@ def test_more_clusters_than_samples(name, X, images):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("n_clusters", [0, 1, -3, 2.5, "3", None, np.float64(3.0)])
-def test_n_clusters_below_two_or_not_an_int(name, n_clusters, X):
+@pytest.mark.parametrize("n_clusters", [0, -3, 2.5, "3", None, np.float64(3.0)])
+def test_n_clusters_below_one_or_not_an_int(name, n_clusters, X):
     with pytest.raises(InvalidParameterError, match="'n_clusters' parameter .* int in the range"):
         make(name, n_clusters=n_clusters).fit(X)
 

@@ -1,14 +1,6 @@
-"""scikit-learn's estimator checks on every estimator, with tiny settings."""
+"""scikit-learn's estimator checks on every estimator, with tiny settings, none expected to fail."""
 
-import pytest
-from sklearn.utils.estimator_checks import (
-    check_dont_overwrite_parameters,
-    check_fit2d_1feature,
-    check_fit2d_1sample,
-    check_fit2d_predict1d,
-    check_methods_subset_invariance,
-    parametrize_with_checks,
-)
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdeepcluster import (
     EntropyClustering,
@@ -47,43 +39,7 @@ ESTIMATORS = [
     EntropyClustering(max_iter=10, n_heads=2, device="cpu", random_state=0),
 ]
 
-# These checks set ``n_clusters = 1``, which the estimators reject by design
-# (n_clusters must be >= 2: with one cluster there is nothing to discriminate).
-# They are expected to fail as written, and are run again below with
-# n_clusters floored at 2 so that what they actually check is still checked.
-SETS_ONE_CLUSTER = {
-    "check_dont_overwrite_parameters": check_dont_overwrite_parameters,
-    "check_fit2d_1feature": check_fit2d_1feature,
-    "check_fit2d_1sample": check_fit2d_1sample,
-    "check_fit2d_predict1d": check_fit2d_predict1d,
-    "check_methods_subset_invariance": check_methods_subset_invariance,
-}
-_REASON = "sets n_clusters=1, rejected by design; rerun with n_clusters=2 in this file"
 
-
-def _expected_failed_checks(estimator):
-    return dict.fromkeys(SETS_ONE_CLUSTER, _REASON)
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
-
-
-def _floored(cls):
-    """Test-only subclass whose ``n_clusters`` attribute never drops below 2."""
-
-    def getter(self):
-        return self._n_clusters_floored
-
-    def setter(self, value):
-        self._n_clusters_floored = max(int(value), 2)
-
-    return type(cls.__name__, (cls,), {"n_clusters": property(getter, setter)})
-
-
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
-@pytest.mark.parametrize("check_name", sorted(SETS_ONE_CLUSTER))
-def test_checks_that_set_one_cluster_with_two(estimator, check_name):
-    floored = _floored(type(estimator))(**estimator.get_params())
-    SETS_ONE_CLUSTER[check_name](type(estimator).__name__, floored)

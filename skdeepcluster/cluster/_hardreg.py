@@ -10,7 +10,8 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skdeepcluster._training import full_precision
+from skdeepcluster._training import RunningCounts, full_precision
+from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import hard_regularized_assignment
 from skdeepcluster.base import BaseDeepClustering
 from skdeepcluster.data import TrainingData, as_training_data
@@ -98,9 +99,16 @@ def pca_init_(linear: nn.Linear, features: torch.Tensor) -> None:
 
 
 class _HardRegTask:
-    """One mini-batch of the method, run by the shared training loop."""
+    """One mini-batch of the method, run by the shared training loop.
 
-    def __init__(self, est: HardRegClustering, views, generator, log_prior, device) -> None:
+    With ``stream=True`` (``partial_fit``) and ``keep_counts`` the counts are
+    ``running``, carried over from call to call and aged to a window, instead
+    of restarting every epoch.
+    """
+
+    def __init__(
+        self, est: HardRegClustering, views, generator, log_prior, device, stream: bool = False
+    ) -> None:
         self.est = est
         self.net: HardRegNetwork = est.module_
         self.views = views
@@ -108,18 +116,25 @@ class _HardRegTask:
         self.log_prior = log_prior
         k = est.n_clusters
         self.counts = torch.zeros(k, dtype=torch.float64, device=device)
+        window = STREAM_WINDOW_PER_CLUSTER * k
+        self.running = RunningCounts(k, window, device) if stream and est.keep_counts else None
         self.epoch_sizes = torch.zeros(k, dtype=torch.long, device=device)
         self.context = None
         self._batch_sizes: torch.Tensor | None = None
 
     # ---------------------------------------------- state (checkpoints, DDP)
     def state_dict(self) -> dict:
-        """The running counts (both restart every epoch; kept for completeness)."""
-        return {"counts": self.counts.clone(), "epoch_sizes": self.epoch_sizes.clone()}
+        """The running counts (both restart every epoch, except a stream's ``running``)."""
+        state = {"counts": self.counts.clone(), "epoch_sizes": self.epoch_sizes.clone()}
+        if self.running is not None:
+            state["running"] = self.running.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self.counts = state["counts"].to(self.counts.device).clone()
         self.epoch_sizes = state["epoch_sizes"].to(self.epoch_sizes.device).clone()
+        if self.running is not None and "running" in state:
+            self.running.load_state_dict(state["running"])
 
     def use_distributed(self, context) -> None:
         """Under torch.distributed the counts of every rank's batch part are summed
@@ -140,13 +155,16 @@ class _HardRegTask:
             if self.log_prior is not None:
                 cost = cost - self.log_prior.to(cost.dtype)
             return cost.argmin(dim=1)
+        counts = self.counts if self.running is None else self.running.counts
         labels, counts = hard_regularized_assignment(
             cost,
-            counts=self.counts if est.keep_counts else None,
+            counts=counts if est.keep_counts else None,
             log_prior=self.log_prior,
             method=est.assignment,
         )
-        if est.keep_counts:
+        if self.running is not None:
+            self.running.add(labels)
+        elif est.keep_counts:
             self.counts = counts
         return labels
 
@@ -324,6 +342,8 @@ class HardRegClustering(BaseDeepClustering):
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` (the PCA
         and k-means++ initialisation is skipped).
+    partial_fit_epochs : int, default=1
+        Passes over each chunk given to :meth:`partial_fit` (see Notes).
 
     Attributes
     ----------
@@ -355,6 +375,23 @@ class HardRegClustering(BaseDeepClustering):
     regularise the training batches only). :meth:`transform` returns the
     (whitened) embedding.
 
+    **Streams** (:meth:`partial_fit`). The method assigns each mini-batch as
+    it arrives, so a stream changes little: the first call initialises the
+    projection (PCA) and the centroids (k-means++) on its chunk, and every
+    call trains ``partial_fit_epochs`` passes over its chunk with the same
+    Adam optimiser, whose moments carry over. A chunk is cut into equal
+    batches of about ``batch_size`` (one batch when it is smaller), of
+    which the last incomplete one is dropped as in ``fit``: fewer samples
+    than there are batches sit out a pass. With ``keep_counts=False`` (the
+    default) the counts start from zero in every batch and nothing else is
+    kept. With ``keep_counts=True`` they cannot restart every epoch, which a
+    stream does not have, nor grow for ever, which would fade the penalty:
+    they carry over from call to call, aged to a window of
+    ``100 * n_clusters`` labels
+    (:class:`~skdeepcluster._training.RunningCounts`), so the penalty sees
+    cluster sizes of about 100 as in an epoch of that many samples per
+    cluster. ``labels_`` are the predictions on the last chunk.
+
     References
     ----------
     .. [1] L. Mahon and T. Lukasiewicz, "Hard Regularization to Prevent Deep
@@ -383,6 +420,7 @@ class HardRegClustering(BaseDeepClustering):
         "whiten": ["boolean"],
         "projection_init": [StrOptions({"pca", "random"})],
         "center_lr": [Interval(Real, 0, None, closed="neither")],
+        "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -412,6 +450,7 @@ class HardRegClustering(BaseDeepClustering):
         checkpoint_dir=None,
         checkpoint_every=1,
         warm_start=False,
+        partial_fit_epochs=1,
     ):
         super().__init__(
             n_clusters,
@@ -439,6 +478,7 @@ class HardRegClustering(BaseDeepClustering):
         self.whiten = whiten
         self.projection_init = projection_init
         self.center_lr = center_lr
+        self.partial_fit_epochs = partial_fit_epochs
 
     # ----------------------------------------------------------------- checks
     def _check_data_vs_params(self, X: np.ndarray) -> None:
@@ -505,16 +545,26 @@ class HardRegClustering(BaseDeepClustering):
         net.centroids.copy_(seeds)
 
     # ------------------------------------------------------------------ train
-    def _setup_training(self, data: torch.Tensor, generator: torch.Generator):
-        """Loader, task and optimiser of a fit (after initialising the network)."""
+    def _setup_training(self, data: torch.Tensor, generator: torch.Generator, stream=False):
+        """Loader, task and optimiser of a fit or a partial_fit call (after initialising
+        the network when it is new).
+
+        A stream's chunk is cut into equal batches of about ``batch_size`` (one
+        batch when the chunk is smaller), so that dropping the last incomplete
+        batch, which keeps the whitening statistics sound, leaves out fewer
+        samples than there are batches instead of up to a whole batch.
+        """
         data = as_training_data(data)
-        loader = data.loader(self.batch_size, shuffle=True, generator=generator, drop_last=True)
+        batch_size = self.batch_size
+        if stream:
+            batch_size = len(data) // max(1, round(len(data) / self.batch_size))
+        loader = data.loader(batch_size, shuffle=True, generator=generator, drop_last=True)
         views = self._make_views(data)
         if not self._restores_state():
             self._initialise(data, generator)
         prior = self._validated_prior()
         log_prior = None if prior is None else torch.as_tensor(np.log(prior), device=data.device)
-        task = _HardRegTask(self, views, generator, log_prior, data.device)
+        task = _HardRegTask(self, views, generator, log_prior, data.device, stream)
         net = self.module_
         encoder = [p for name, p in net.named_parameters() if name != "centroids"]
         optimizer = torch.optim.Adam(
@@ -542,6 +592,28 @@ class HardRegClustering(BaseDeepClustering):
         self.cluster_centers_ = self.module_.centroids.detach().cpu().numpy().copy()
         self.n_iter_ = self.max_iter
         return history
+
+    def _train_chunk(self, data, generator, hooks):
+        """One ``partial_fit`` call: passes over the chunk; ``labels_`` are its predictions."""
+        loader, task, optimizer = self._setup_training(data, generator, stream=True)
+        history = self._run_training(
+            task,
+            loader,
+            self._stream_epochs(),
+            optimizer,
+            None,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
+        )
+        self.labels_ = self._predicted_labels(data)
+        self.cluster_centers_ = self.module_.centroids.detach().cpu().numpy().copy()
+        return history
+
+    @torch.no_grad()
+    def _set_single_center(self, center: torch.Tensor) -> None:
+        self.module_.centroids.copy_(center.to(self.module_.centroids))
+        self.cluster_centers_ = center.float().cpu().numpy().copy()
 
     def _cluster_logits(self, embedding: torch.Tensor) -> torch.Tensor:
         return -hardreg_cost(embedding.float(), self.module_.centroids.float(), self.sigma)

@@ -661,6 +661,9 @@ class PIPCDRClustering(BaseDeepClustering):
         self.n_iter_ = self.max_iter
         return history
 
+    def _set_single_center(self, center: torch.Tensor) -> None:
+        self.cluster_centers_ = F.normalize(center.float(), dim=1).cpu().numpy().copy()
+
     def _cluster_logits(self, embedding: torch.Tensor) -> torch.Tensor:
         centers = torch.as_tensor(self.cluster_centers_, device=embedding.device)
         return embedding.float() @ centers.T / self.proba_temperature

@@ -14,10 +14,12 @@ from torch.nn import functional as F
 from skdeepcluster._training import (
     LabelMemory,
     ParamGroup,
+    RunningCounts,
     build_optimizer,
     frozen_running_stats,
     full_precision,
 )
+from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
 from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
 from skdeepcluster.base import BaseDeepClustering
@@ -122,9 +124,15 @@ class _SeCuTask:
 
     Epoch ``-1`` is the initialisation epoch: the encoder is frozen (features
     computed without gradient) while assignments and centres are initialised.
+    With ``stream=True`` (``partial_fit``) ``memory`` holds the labels of the
+    current chunk only, the entropy constraint reads ``running`` (the aged
+    sizes of the stream's recent labels) and the soft labels take the label
+    of the current pass in place of last epoch's.
     """
 
-    def __init__(self, est: SeCuClustering, data: torch.Tensor, views, generator) -> None:
+    def __init__(
+        self, est: SeCuClustering, data: torch.Tensor, views, generator, stream: bool = False
+    ) -> None:
         self.est = est
         self.net: SeCuNetwork = est.module_
         self.views = views if views is not None else _same_views
@@ -133,6 +141,10 @@ class _SeCuTask:
         device = data.device
         self.head_sizes = [w.shape[0] for w in self.net.centers]
         self.memory = [LabelMemory(self.n_samples, k, device) for k in self.head_sizes]
+        window = STREAM_WINDOW_PER_CLUSTER * est.n_clusters
+        self.running = (
+            [RunningCounts(k, window, device) for k in self.head_sizes] if stream else None
+        )
         self.lower_duals = [torch.zeros(k, device=device) for k in self.head_sizes]
         self.upper_duals = [
             torch.zeros(k, device=device) if est.gamma_upper is not None else None
@@ -148,16 +160,21 @@ class _SeCuTask:
 
     # ---------------------------------------------- state (checkpoints, DDP)
     def state_dict(self) -> dict:
-        """The assignment state: every head's labels and counts, and the duals."""
-        return {
-            "memory": [m.state_dict() for m in self.memory],
+        """The assignment state: every head's labels and counts (in a stream: the running
+        counts), and the duals."""
+        state = {
             "lower_duals": [d.clone() for d in self.lower_duals],
             "upper_duals": [None if d is None else d.clone() for d in self.upper_duals],
         }
+        if self.running is not None:
+            return {"running": [r.state_dict() for r in self.running], **state}
+        return {"memory": [m.state_dict() for m in self.memory], **state}
 
     def load_state_dict(self, state: dict) -> None:
-        for mem, saved in zip(self.memory, state["memory"], strict=True):
-            mem.load_state_dict(saved)
+        counters = self.memory if self.running is None else self.running
+        saved = state["memory"] if self.running is None else state["running"]
+        for counter, counter_state in zip(counters, saved, strict=True):
+            counter.load_state_dict(counter_state)
         device = self.memory[0].labels.device
         self.lower_duals = [d.to(device).clone() for d in state["lower_duals"]]
         self.upper_duals = [
@@ -204,7 +221,17 @@ class _SeCuTask:
     # ------------------------------------------------------------ assignment
     def _assign(self, head: int, scores: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         est, mem = self.est, self.memory[head]
-        if est.constraint == "entropy":
+        if est.constraint == "entropy" and self.running is not None:
+            running = self.running[head]
+            labels, _ = entropy_constrained_assignment(
+                scores.double(),
+                running.counts,
+                torch.full_like(index, -1),
+                alpha=est.alpha * running.window,
+                n_samples=running.window,
+            )
+            running.add(labels)
+        elif est.constraint == "entropy":
             labels, _ = entropy_constrained_assignment(
                 scores.double(),
                 mem.counts,
@@ -249,8 +276,13 @@ class _SeCuTask:
         loss_x = z.new_zeros(())
         loss_w = z.new_zeros(())
         for h, w in enumerate(net.centers):
+            wd = w.detach()
+            scores = (zd1 @ wd.T + zd2 @ wd.T) / 2
+            # last epoch's label (Eq. 7); a stream has none and takes this pass's label
+            prev = None if self.running is not None else self.memory[h].get(index)
+            labels = self._assign(h, scores, index)
             if epoch >= 0:
-                prev = self.memory[h].get(index)
+                prev = labels if prev is None else prev
                 logits1 = z1 @ self.snapshot[h].T / est.temperature
                 logits2 = z2 @ self.snapshot[h].T / est.temperature
                 y1, y2 = secu_soft_labels(
@@ -258,9 +290,6 @@ class _SeCuTask:
                 )
                 view_loss = soft_cross_entropy(logits1, y1) + soft_cross_entropy(logits2, y2)
                 loss_x = loss_x + view_loss / 2
-            wd = w.detach()
-            scores = (zd1 @ wd.T + zd2 @ wd.T) / 2
-            labels = self._assign(h, scores, index)
             if est.center_update == "sgd":
                 stop = est.loss == "secu"
                 t = self.center_temperature
@@ -585,6 +614,8 @@ class SeCuClustering(BaseDeepClustering):
         Continue training the fitted network and labels on the next ``fit``
         (the initialisation epoch re-assigns the labels, with the encoder
         frozen, before the schedule restarts).
+    partial_fit_epochs : int, default=1
+        Passes over each chunk given to :meth:`partial_fit` (see Notes).
 
     Attributes
     ----------
@@ -607,6 +638,45 @@ class SeCuClustering(BaseDeepClustering):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string feature names.
+
+    Notes
+    -----
+    **Streams** (:meth:`partial_fit`). The first call seeds the centres at
+    k-means++ seeds among its chunk and runs the initialisation epoch on it;
+    every call then trains ``partial_fit_epochs`` passes over its chunk with
+    the SeCu objective. Nothing is kept per sample:
+
+    * the soft labels of Eq. 7 mix the other view's prediction with the
+      sample's label from the previous epoch, which a stream does not have.
+      They use the label the constrained assignment gives the sample in the
+      current pass instead (the label its memory would hold one step
+      later), not the current prediction: the prediction is already the
+      other term of Eq. 7, and the assigned label is what carries the
+      balance of the constraint into the representation;
+    * the entropy constraint (Eq. 10-11) needs the sizes of all clusters
+      over the data. A stream keeps a running estimate aged to a window of
+      ``100 * n_clusters`` labels (:class:`~skdeepcluster._training.RunningCounts`;
+      the older counts are scaled down as new labels arrive) and uses
+      ``alpha * window`` for the paper's :math:`\alpha N`. The window plays
+      the part of the data set, whose counts in ``fit`` hold each sample's
+      label from at most one epoch ago: it is long enough to estimate the
+      cluster fractions (about 100 labels each) and short enough to forget
+      the labels an early, changing network gave. Since :math:`\alpha`
+      scales with it, the balancing force depends on the cluster fractions,
+      not on the window;
+    * the size constraint's dual variables are updated online in ``fit``
+      already and carry over from call to call;
+    * the centres the representation is trained against are frozen at the
+      start of each pass (an epoch in ``fit``), and the closed-form centre
+      sums (``center_update="closed_form"``) restart with each pass.
+
+    The encoder's learning rate warms up over the first ``warmup_epochs``
+    passes (counted in batches of the current chunk, the initialisation
+    epoch included) and then stays at ``lr``: a stream has no end for a
+    cosine decay to reach. The views are fitted on each chunk (the
+    neighbour graph of the default views is built within the chunk, for
+    clusters of ``len(chunk) / n_clusters`` samples). Self-labeling
+    (``self_labeling_epochs``) is part of ``fit`` only.
 
     References
     ----------
@@ -649,6 +719,7 @@ class SeCuClustering(BaseDeepClustering):
         "self_labeling_threshold": [Interval(Real, 0, 1, closed="left")],
         "self_labeling_lr": [Interval(Real, 0, None, closed="neither")],
         "self_labeling_augment": [StrOptions({"auto"}), callable],
+        "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -692,6 +763,7 @@ class SeCuClustering(BaseDeepClustering):
         checkpoint_dir=None,
         checkpoint_every=1,
         warm_start=False,
+        partial_fit_epochs=1,
     ):
         super().__init__(
             n_clusters,
@@ -733,6 +805,7 @@ class SeCuClustering(BaseDeepClustering):
         self.self_labeling_threshold = self_labeling_threshold
         self.self_labeling_lr = self_labeling_lr
         self.self_labeling_augment = self_labeling_augment
+        self.partial_fit_epochs = partial_fit_epochs
 
     # ----------------------------------------------------------------- module
     _default_mlp_params = {"hidden_dims": (256, 256)}
@@ -776,14 +849,16 @@ class SeCuClustering(BaseDeepClustering):
             w.copy_(kmeans_plusplus(z, w.shape[0], generator))
 
     # ------------------------------------------------------------------ train
-    def _setup_training(self, data, generator):
-        """Loader, task, optimiser and schedule of a fit (epoch -1 initialises)."""
+    def _setup_training(self, data, generator, stream: bool = False):
+        """Loader, task, optimiser and schedule of a fit (epoch -1 initialises) or of a
+        partial_fit call (``stream``: warm-up, the initialisation epoch included, then a
+        constant rate)."""
         data = as_training_data(data)
         loader = data.loader(self.batch_size, shuffle=True, generator=generator)
         views = self._make_views(data)
         if not self._restores_state():
             self._init_centers(data, generator)
-        task = _SeCuTask(self, data, views, generator)
+        task = _SeCuTask(self, data, views, generator, stream)
         steps = len(loader)
         net = self.module_
         encoder = [p for n, p in net.named_parameters() if not n.startswith("centers")]
@@ -793,9 +868,9 @@ class SeCuClustering(BaseDeepClustering):
                 lr=self.lr,
                 momentum=self.momentum,
                 weight_decay=self.weight_decay,
-                schedule="cosine",
-                warmup_steps=self.warmup_epochs * steps,
-                start_step=steps,
+                schedule="warmup" if stream else "cosine",
+                warmup_steps=(self.warmup_epochs + int(stream)) * steps,
+                start_step=0 if stream else steps,
                 name="encoder",
             )
         ]
@@ -830,6 +905,30 @@ class SeCuClustering(BaseDeepClustering):
             history += self._self_label(data, task.memory[0].labels, generator, hooks)
         self.cluster_centers_ = self.module_.centers[0].detach().cpu().numpy().copy()
         return history
+
+    def _train_chunk(self, data, generator, hooks):
+        """One ``partial_fit`` call: passes over the chunk, the first call's preceded by
+        the initialisation epoch; ``labels_`` are the chunk's labels of the last pass."""
+        loader, task, optimizer, scheduler = self._setup_training(data, generator, stream=True)
+        history = self._run_training(
+            task,
+            loader,
+            self._stream_epochs(init_epoch=True),
+            optimizer,
+            scheduler,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
+        )
+        self.labels_ = task.memory[0].labels.cpu().numpy().astype(np.int64)
+        self.cluster_centers_ = self.module_.centers[0].detach().cpu().numpy().copy()
+        return history
+
+    @torch.no_grad()
+    def _set_single_center(self, center: torch.Tensor) -> None:
+        center = F.normalize(center.float(), dim=1).to(self.module_.centers[0].device)
+        self.module_.centers[0].copy_(center)
+        self.cluster_centers_ = center.cpu().numpy().copy()
 
     # ---------------------------------------------------------- self-labeling
     def _self_labeling_views(self, data: TrainingData):

@@ -164,7 +164,7 @@ def test_errors(blobs):
     with pytest.raises(ValueError, match="constraint"):
         SeCuClustering(3, constraint="nope", **FAST).fit(X)
     with pytest.raises(ValueError, match="n_clusters"):
-        SeCuClustering(1, **FAST).fit(X)
+        SeCuClustering(0, **FAST).fit(X)
     est = SeCuClustering(3, random_state=0, **FAST).fit(X)
     with pytest.raises(ValueError, match="features"):
         est.predict(np.zeros((4, 3)))
