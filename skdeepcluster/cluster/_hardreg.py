@@ -387,10 +387,9 @@ class HardRegClustering(BaseDeepClustering):
     kept. With ``keep_counts=True`` they cannot restart every epoch, which a
     stream does not have, nor grow for ever, which would fade the penalty:
     they carry over from call to call, aged to a window of
-    ``100 * n_clusters`` labels
-    (:class:`~skdeepcluster._training.RunningCounts`), so the penalty sees
-    cluster sizes of about 100 as in an epoch of that many samples per
-    cluster. ``labels_`` are the predictions on the last chunk.
+    ``100 * n_clusters`` labels (scaled down as new labels arrive), so the
+    penalty sees cluster sizes of about 100, as in an epoch of that many
+    samples per cluster. ``labels_`` are the predictions on the last chunk.
 
     References
     ----------

@@ -655,13 +655,13 @@ class SeCuClustering(BaseDeepClustering):
       balance of the constraint into the representation;
     * the entropy constraint (Eq. 10-11) needs the sizes of all clusters
       over the data. A stream keeps a running estimate aged to a window of
-      ``100 * n_clusters`` labels (:class:`~skdeepcluster._training.RunningCounts`;
-      the older counts are scaled down as new labels arrive) and uses
-      ``alpha * window`` for the paper's :math:`\alpha N`. The window plays
+      ``100 * n_clusters`` labels (the older counts are scaled down as new
+      labels arrive, an exponential moving average of the sizes) and uses
+      ``alpha * window`` for the paper's :math:`\\alpha N`. The window plays
       the part of the data set, whose counts in ``fit`` hold each sample's
       label from at most one epoch ago: it is long enough to estimate the
       cluster fractions (about 100 labels each) and short enough to forget
-      the labels an early, changing network gave. Since :math:`\alpha`
+      the labels an early, changing network gave. Since :math:`\\alpha`
       scales with it, the balancing force depends on the cluster fractions,
       not on the window;
     * the size constraint's dual variables are updated online in ``fit``

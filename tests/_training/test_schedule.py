@@ -15,3 +15,10 @@ def test_negative_step_is_frozen():
     assert warmup_cosine(-1, 100, 10) == 0.0
     assert constant(-3) == 0.0
     assert constant(7) == 1.0
+
+
+def test_warmup_then_constant():
+    from skdeepcluster._training import warmup_constant
+
+    assert [warmup_constant(s, warmup_steps=4) for s in range(6)] == [0.25, 0.5, 0.75, 1, 1, 1]
+    assert warmup_constant(5) == 1.0 and warmup_constant(-1, warmup_steps=4) == 0.0
