@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _generate_get_feature_names_out,
     check_is_fitted,
@@ -553,65 +552,11 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         call.finish(history, data)
         return self
 
-    @available_if(lambda est: hasattr(est, "_train_chunk"))
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
-        """Train on one chunk of a stream: one pass (``partial_fit_epochs`` passes).
-
-        The first call builds the network and the assignment state from its
-        chunk, which must hold at least ``n_clusters`` samples; later calls
-        continue the same network, centres, optimiser, schedule and global
-        assignment state, and accept chunks of at least 2 samples of the same
-        kind and shape (a different number of features raises a ValueError).
-        Nothing is kept per sample, so memory does not grow with the stream.
-        ``labels_`` are the labels of the last chunk and ``n_iter_`` counts
-        the passes of all calls. After ``fit``, ``partial_fit`` continues from
-        the fitted network (with a new optimiser); ``fit`` starts over and
-        ends the stream, and ``fit`` with ``warm_start=True`` after
-        ``partial_fit`` raises a ValueError. Checkpoints are not written
-        (``checkpoint_dir`` applies to ``fit``): pickle the estimator between
-        calls, which continues exactly as without pickling. An interrupted
-        call leaves the estimator as it was before the call. See the
-        estimator's notes on streams and :ref:`streaming`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), image array, or image files
-            One chunk of the stream, of the same kind as the first one.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained on one more chunk.
-        """
-        call = FitCall(self, stream=True)
-        data = call.validate(self._chunk_data, X, call.continues)
-        with call.session(data) as session:
-            history = self._training(self._train_chunk, data, session.generator, call.hooks)
-        call.finish(history, data)
-        return self
-
     def _fit_data(self, X, device: torch.device) -> TrainingData:
         """``X`` validated and wrapped as the data of a new fit."""
         data = self._training_data(X, device)
         self._check_data_vs_params(data)
         return data
-
-    def _chunk_data(self, X, continues: bool, device: torch.device) -> TrainingData:
-        """A chunk of a stream; after the first, validated against the first."""
-        if not continues:
-            return self._fit_data(X, device)
-        data = self._inference_data(X, device)
-        if len(data) < 2:
-            raise ValueError(
-                f"partial_fit needs chunks of at least 2 samples, got {len(data)}: "
-                "join a shorter chunk to the next one."
-            )
-        if data.tensor is None:
-            return data
-        return InMemoryData(data.tensor.to(device), is_image=data.is_image)
 
     def _training(self, train, data: TrainingData, generator, hooks) -> list[dict]:
         """``train(data, generator, hooks)``, or the fit of a single cluster.
@@ -632,14 +577,6 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _set_single_center(self, center: torch.Tensor) -> None:
         """Store the centre of a one-cluster fit (the mean embedding, shape (1, d))."""
-
-    def _stream_epochs(self, init_epoch: bool = False) -> list[int]:
-        """Epochs of a ``partial_fit`` call: ``partial_fit_epochs`` numbered on from the
-        stream's ``n_iter_``, after the initialisation epoch ``-1`` (``init_epoch``) when
-        the stream starts from a new network."""
-        start = getattr(self, "n_iter_", 0) if self._restores_state() else 0
-        first = [] if self._restores_state() or not init_epoch else [-1]
-        return first + list(range(start, start + self.partial_fit_epochs))
 
     def _embedding_width(self, data: TrainingData) -> int:
         """Number of columns of ``transform``'s output."""
@@ -817,3 +754,68 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.input_tags.allow_nan = False
         return tags
+
+
+class _PartialFitMixin:
+    """``partial_fit`` for the estimators that learn online (they define ``_train_chunk``)."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train on one chunk of a stream: one pass (``partial_fit_epochs`` passes).
+
+        The first call builds the network and the assignment state from its
+        chunk, which must hold at least ``n_clusters`` samples; later calls
+        continue the same network, centres, optimiser, schedule and global
+        assignment state, and accept chunks of at least 2 samples of the same
+        kind and shape (a different number of features raises a ValueError).
+        Nothing is kept per sample, so memory does not grow with the stream.
+        ``labels_`` are the labels of the last chunk and ``n_iter_`` counts
+        the passes of all calls. After ``fit``, ``partial_fit`` continues from
+        the fitted network (with a new optimiser); ``fit`` starts over and
+        ends the stream, and ``fit`` with ``warm_start=True`` after
+        ``partial_fit`` raises a ValueError. Checkpoints are not written
+        (``checkpoint_dir`` applies to ``fit``): pickle the estimator between
+        calls, which continues exactly as without pickling. An interrupted
+        call leaves the estimator as it was before the call. See the
+        estimator's notes on streams and :ref:`streaming`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), image array, or image files
+            One chunk of the stream, of the same kind as the first one.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+        """
+        call = FitCall(self, stream=True)
+        data = call.validate(self._chunk_data, X, call.continues)
+        with call.session(data) as session:
+            history = self._training(self._train_chunk, data, session.generator, call.hooks)
+        call.finish(history, data)
+        return self
+
+    def _chunk_data(self, X, continues: bool, device: torch.device) -> TrainingData:
+        """A chunk of a stream; after the first, validated against the first."""
+        if not continues:
+            return self._fit_data(X, device)
+        data = self._inference_data(X, device)
+        if len(data) < 2:
+            raise ValueError(
+                f"partial_fit needs chunks of at least 2 samples, got {len(data)}: "
+                "join a shorter chunk to the next one."
+            )
+        if data.tensor is None:
+            return data
+        return InMemoryData(data.tensor.to(device), is_image=data.is_image)
+
+    def _stream_epochs(self, init_epoch: bool = False) -> list[int]:
+        """Epochs of a ``partial_fit`` call: ``partial_fit_epochs`` numbered on from the
+        stream's ``n_iter_``, after the initialisation epoch ``-1`` (``init_epoch``) when
+        the stream starts from a new network."""
+        start = getattr(self, "n_iter_", 0) if self._restores_state() else 0
+        first = [] if self._restores_state() or not init_epoch else [-1]
+        return first + list(range(start, start + self.partial_fit_epochs))

@@ -13,7 +13,7 @@ from torch import nn
 from skdeepcluster._training import RunningCounts, full_precision
 from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import hard_regularized_assignment
-from skdeepcluster.base import BaseDeepClustering
+from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import hardreg_cost, hardreg_loss
 from skdeepcluster.nn import BatchWhitening
@@ -193,7 +193,7 @@ class _HardRegTask:
                 self.counts = self.counts + others.to(self.counts.dtype)
 
 
-class HardRegClustering(BaseDeepClustering):
+class HardRegClustering(_PartialFitMixin, BaseDeepClustering):
     """Online deep clustering with hard-regularised assignments (no augmentation).
 
     An encoder and K learnable centroids are trained together, one

@@ -22,7 +22,7 @@ from skdeepcluster._training import (
 from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
 from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
-from skdeepcluster.base import BaseDeepClustering
+from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import (
     closed_form_centers,
@@ -419,7 +419,7 @@ class _SelfLabelingTask:
         }
 
 
-class SeCuClustering(BaseDeepClustering):
+class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
     """Stable Cluster Discrimination (SeCu): one-stage deep clustering.
 
     An encoder (``backbone`` + a projection MLP, output L2-normalised) and K unit
