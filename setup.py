@@ -12,7 +12,14 @@ HERE = Path(__file__).parent
 VERSION = {}
 exec((HERE / "skdeepcluster" / "_version.py").read_text(), VERSION)
 
-DOCS = ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "matplotlib>=3.7"]
+# sphinx-mathjax-offline ships MathJax, so that the built docs render equations offline
+DOCS = [
+    "sphinx>=7",
+    "numpydoc>=1.6",
+    "sphinx-gallery>=0.15",
+    "sphinx-mathjax-offline>=0.0.2",
+    "matplotlib>=3.7",
+]
 
 setup(
     name="skdeepcluster",

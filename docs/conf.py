@@ -6,6 +6,10 @@ Build (what the test suite checks, without running the examples)::
 
 Drop ``-D plot_gallery=0`` to run the examples and render their figures.
 
+The pages load nothing from the network: MathJax is copied into the build
+(``sphinx-mathjax-offline``, in the ``docs`` extra) and sphinx-gallery's
+execution-time pages, which load DataTables from CDNs, are not written.
+
 The API reference (``api.rst``) is generated here from the ``__all__`` of each
 public module, so every public object is documented and a name added to a
 module's ``__all__`` appears without editing the docs.
@@ -36,12 +40,15 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax copied into _static/mathjax (the sphinx-mathjax-offline package), so
+    # that the equations render where no CDN can be reached
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "**/sg_execution_times.rst"]
 html_theme = "alabaster"
 html_theme_options = {
     "description": "Deep clustering with the scikit-learn API",
@@ -66,6 +73,9 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "remove_config_comments": True,
     "min_reported_time": 1,
+    # the execution-time pages load jQuery and DataTables from CDNs; the docs
+    # reference no remote script or stylesheet (tests/test_docs.py)
+    "write_computation_times": False,
 }
 
 # ------------------------------------------------------------------ API reference
