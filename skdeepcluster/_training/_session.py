@@ -1,5 +1,10 @@
 """One fit around the shared loop: checkpoints and resume, interrupts, warm start, distributed.
 
+:class:`FitCall` is one call of an estimator's ``fit`` or ``partial_fit``:
+it validates the input, opens the :class:`FitSession` (RNGs, a new or
+continued network) and finishes (history, the state a later call continues
+from, the interrupt warning).
+
 An estimator's ``_train`` may run the loop more than once (stages, e.g. a
 self-labelling stage after the main one); each call of :meth:`FitSession.run`
 is one stage, numbered in call order. Everything a stage needs to continue
@@ -18,16 +23,24 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from skdeepcluster._training._amp import resolve_amp
 from skdeepcluster._training._checkpoint import (
     CHECKPOINT_FORMAT,
     check_checkpoint,
+    data_digest,
+    describe_params,
     load_checkpoint,
     plain,
     save_checkpoint,
 )
-from skdeepcluster._training._distributed import DistributedContext, DistributedHook
+from skdeepcluster._training._distributed import (
+    DistributedContext,
+    DistributedHook,
+    current_context,
+)
 from skdeepcluster._training._hooks import Hook
 from skdeepcluster._training._loop import run_training
+from skdeepcluster._training._utils import make_generator, resolve_device, resolve_seed
 
 
 def clone_state(state, device=None):
@@ -380,9 +393,6 @@ class FitCall:
     """
 
     def __init__(self, estimator, stream: bool) -> None:
-        from skdeepcluster._training._distributed import current_context
-        from skdeepcluster._training._utils import resolve_device
-
         self.est = estimator
         self.stream = stream
         self.context = current_context()
@@ -437,9 +447,6 @@ class FitCall:
         On any error the input attributes (``n_features_in_``, ...) are put back
         as they were, so that a refused call leaves a fitted estimator usable.
         """
-        from skdeepcluster._training._amp import resolve_amp
-        from skdeepcluster._training._checkpoint import data_digest, describe_params
-
         est = self.est
         try:
             data = make_data(*args, self.device)
@@ -489,8 +496,6 @@ class FitCall:
     # -------------------------------------------------------------- session
     def _seed(self) -> tuple[int, torch.Generator]:
         """The global seed and the generator of the call."""
-        from skdeepcluster._training._utils import make_generator, resolve_seed
-
         saved = None if self.previous is None else self.previous.get("generator")
         if saved is not None:  # a continued stream draws on from its generator
             generator = torch.Generator()
