@@ -425,11 +425,17 @@ class FitCall:
     def _previous_state(self) -> dict | None:
         est = self.est
         if self.stream:
-            if hasattr(est, "_stream_state"):
-                return est._stream_state
-            if hasattr(est, "module_"):  # the stream starts from the fitted network
-                return {"n_iter": est.n_iter_, "tasks": None, "optimizers": None}
-            return None
+            previous = getattr(est, "_stream_state", None)
+            if previous is None and hasattr(est, "module_"):  # start from the fitted network
+                k = getattr(est, "_warm_state", {}).get("n_clusters", est.n_clusters)
+                previous = {"n_iter": est.n_iter_, "n_clusters": k, "tasks": None}
+            if previous is not None and previous["n_clusters"] != est.n_clusters:
+                raise ValueError(
+                    f"partial_fit continues the model of this {type(est).__name__}, which has "
+                    f"n_clusters={previous['n_clusters']}; got n_clusters={est.n_clusters}. "
+                    "Call fit, or partial_fit on a new estimator (sklearn.base.clone)."
+                )
+            return previous
         if not est.warm_start or not hasattr(est, "module_"):
             return None
         if hasattr(est, "_stream_state"):
@@ -574,6 +580,7 @@ class FitCall:
                 "tasks": session.task_states(),
                 "optimizers": session.optimizer_states(),
                 "generator": session.generator.get_state(),
+                "n_clusters": est.n_clusters,
                 "n_iter": est.n_iter_,
             }
             self._forget(keep=tuple(k for k in FITTED_ATTRIBUTES if k != "_warm_state"))

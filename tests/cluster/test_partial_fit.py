@@ -236,6 +236,9 @@ def test_fit_and_partial_fit_mix(name, blobs):
     assert streamed.labels_.shape == (600,)
     streamed.partial_fit(X[:100])
     assert streamed.n_iter_ == 3
+    for est in (streamed, fitted):  # a stream or a fit continues with its own clusters
+        with pytest.raises(ValueError, match="has n_clusters=3; got n_clusters=4"):
+            est.set_params(n_clusters=4).partial_fit(X[:100])
 
 
 @pytest.mark.parametrize("name", ONLINE)
