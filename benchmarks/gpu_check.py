@@ -601,7 +601,7 @@ def worker(out: Path, device_type: str, tiny: bool) -> None:
     """``--worker``: the fits of one torchrun rank; rank 0 writes ``rank0.json``."""
     from torch import distributed as dist
 
-    import skdeepcluster.base as base
+    import skdeepcluster._training._session as session
     from skdeepcluster._training._distributed import DistributedContext
 
     backend = "nccl" if device_type == "cuda" else "gloo"
@@ -618,8 +618,8 @@ def worker(out: Path, device_type: str, tiny: bool) -> None:
             except Exception as exc:
                 plain[name] = _short(exc)
                 traceback.print_exc()
-        real = base.current_context
-        base.current_context = lambda: DistributedContext() if dist.is_initialized() else None
+        real = session.current_context  # what fit reads the process group from
+        session.current_context = lambda: DistributedContext() if dist.is_initialized() else None
         try:
             for name, est in estimators(settings, device, "auto", n_epochs=2).items():
                 try:
@@ -634,7 +634,7 @@ def worker(out: Path, device_type: str, tiny: bool) -> None:
                     ctx[name] = _short(exc)
                     traceback.print_exc()
         finally:
-            base.current_context = real
+            session.current_context = real
     for value in plain.values():
         if isinstance(value, dict):
             value.pop("labels")
