@@ -635,25 +635,28 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return session.run(task, loader, epochs, optimizer, scheduler, hooks, device, amp_dtype)
 
     def _restores_state(self) -> bool:
-        """Whether this call continues from saved state, so initialisation may be skipped.
+        """Whether the next training stage continues from saved state, so its
+        initialisation may be skipped.
 
-        True when resuming from a checkpoint, warm-starting or continuing a
-        stream: the network and the assignment state are then loaded over
-        whatever the initialisation would compute.
+        True when resuming from a checkpoint written during that stage or a
+        later one, warm-starting or continuing a stream: the network and the
+        assignment state are then loaded over whatever the initialisation
+        would compute.
         """
         session = getattr(self, "_fit_session", None)
-        return session is not None and session.restoring
+        return session is not None and session.restores_next_stage()
 
     # -------------------------------------------------------------- inference
-    def _eval_map(self, data: TrainingData, fn) -> torch.Tensor:
-        """``fn`` over ``data`` batch by batch, concatenated: ``module_`` in evaluation
-        mode (its mode restored afterwards), no gradients, predict's batch size."""
+    def _eval_map(self, data: TrainingData, fn, indices=None) -> torch.Tensor:
+        """``fn`` over ``data`` (the samples at ``indices``, if given) batch by batch,
+        concatenated: ``module_`` in evaluation mode (its mode restored afterwards), no
+        gradients, predict's batch size."""
         batch = self._image_inference_batch_size if data.is_image else self._inference_batch_size
         was_training = self.module_.training
         self.module_.eval()
         try:
             with torch.no_grad():
-                return data.map(fn, batch)
+                return data.map(fn, batch, indices=indices)
         finally:
             self.module_.train(was_training)
 

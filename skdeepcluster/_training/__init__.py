@@ -8,7 +8,12 @@ from skdeepcluster._training._amp import (
 )
 from skdeepcluster._training._batchnorm import frozen_running_stats
 from skdeepcluster._training._hooks import Hook, ProgressHook
-from skdeepcluster._training._loop import TrainingTask, autocast_context, run_training
+from skdeepcluster._training._loop import (
+    StatelessTask,
+    TrainingTask,
+    autocast_context,
+    run_training,
+)
 from skdeepcluster._training._memory import LabelMemory, RunningCounts
 from skdeepcluster._training._optim import GroupSchedule, ParamGroup, build_optimizer
 from skdeepcluster._training._schedule import constant, warmup_constant, warmup_cosine
@@ -22,6 +27,7 @@ __all__ = [
     "ParamGroup",
     "ProgressHook",
     "RunningCounts",
+    "StatelessTask",
     "TrainingTask",
     "autocast_context",
     "build_optimizer",

@@ -39,6 +39,42 @@ class TrainingTask(Protocol):
     def on_epoch_end(self, epoch: int) -> dict: ...
 
 
+class StatelessTask:
+    """Base of a task whose whole state is the network and the optimiser.
+
+    It has no assignment state to checkpoint or to reduce across ranks (the
+    loss of a batch needs no other rank's samples; the loop averages the
+    gradients), and nothing to do around epochs and steps unless a subclass
+    says so.
+
+    Examples
+    --------
+    >>> class Mean(StatelessTask):
+    ...     def training_step(self, index, x, epoch):
+    ...         return None, {"mean": float(x.mean())}
+    ...     def on_epoch_end(self, epoch):
+    ...         return {}
+    >>> Mean().state_dict()
+    {}
+    """
+
+    def state_dict(self) -> dict:
+        """Nothing: the state is the network's and the optimiser's."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    def use_distributed(self, context) -> None:
+        """Nothing to share: the loop averages the gradients."""
+
+    def on_epoch_start(self, epoch: int) -> None:
+        pass
+
+    def after_optimizer_step(self, epoch: int) -> None:
+        pass
+
+
 def autocast_context(device: torch.device, amp_dtype: torch.dtype | None):
     """``torch.autocast`` for ``amp_dtype`` on ``device``, or a null context."""
     if amp_dtype is None:

@@ -140,6 +140,22 @@ class FitSession:
                 context.check_agree(where, "the checkpoint to resume from (stage, epochs done)")
         self.restoring = self.saved is not None or warm_states is not None
         self.progress = self.restoring
+        #: Whether the call continues a network trained before it (set by :class:`FitCall`).
+        self.continued = False
+
+    def restores_next_stage(self) -> bool:
+        """Whether the next stage :meth:`run` starts will take saved state (a
+        checkpoint written during it or a later stage, or a warm start's or a
+        stream's), so that the initialisation work before it can be skipped.
+
+        A fit resumed during an earlier stage still initialises the later ones.
+        """
+        stage = len(self.tasks)
+        if self.warm_states is not None:
+            return stage < len(self.warm_states)
+        if self.saved is not None:
+            return self.saved["stage"] >= stage
+        return self.continued
 
     @property
     def writes_checkpoints(self) -> bool:
@@ -525,7 +541,11 @@ class FitCall:
             seed, generator = self._seed()
             seed_global_rngs(seed, device)
             if self.previous is None:
-                est.module_ = est._build_module(data).to(device)
+                est._building_stream = self.stream  # a network for partial_fit, or for fit
+                try:
+                    est.module_ = est._build_module(data).to(device)
+                finally:
+                    del est._building_stream
             else:
                 est.module_.to(device)
             est.module_.train()
@@ -541,8 +561,9 @@ class FitCall:
                 warm_states=previous.get("tasks") if self.continues else None,
                 optimizer_states=previous.get("optimizers"),
             )
-            if self.continues:  # a warm start keeps the previous fit after an early interrupt;
-                session.restoring = True  # an interrupted partial_fit call is undone
+            if self.continues:  # a warm start keeps the previous fit after an early
+                # interrupt; an interrupted partial_fit call is undone
+                session.restoring = session.continued = True
                 session.progress = not self.stream
             self.fit_session = est._fit_session = session
             kept = {k: getattr(est, k) for k in FITTED_ATTRIBUTES if hasattr(est, k)}

@@ -6,6 +6,10 @@ from skdeepcluster.losses._entropy import (
     self_labeling_loss,
 )
 from skdeepcluster.losses._hardreg import hardreg_cost, hardreg_loss
+from skdeepcluster.losses._neighbor_embedding import (
+    cauchy_similarity_logits,
+    neighbor_embedding_loss,
+)
 from skdeepcluster.losses._pipcdr import (
     cluster_dispersion_loss,
     cluster_prototypes,
@@ -29,6 +33,7 @@ from skdeepcluster.losses._selflabel import (
 __all__ = [
     "class_balanced_weights",
     "closed_form_centers",
+    "cauchy_similarity_logits",
     "cluster_dispersion_loss",
     "cluster_prototypes",
     "confidence_cross_entropy",
@@ -36,6 +41,7 @@ __all__ = [
     "fairness_kl",
     "hardreg_cost",
     "hardreg_loss",
+    "neighbor_embedding_loss",
     "normalized_mse",
     "pipcdr_loss",
     "positive_instance_proximity_loss",

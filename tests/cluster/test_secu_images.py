@@ -103,7 +103,7 @@ def test_self_labeling_weak_view_does_not_move_the_running_statistics(digits):
     calls = []
 
     class Recorded(SeCuClustering):
-        def _self_label(self, data, secu_labels, generator, hooks):
+        def _self_label(self, data, secu_labels, generator, hooks, first):
             bn = next(m for m in self.module_.modules() if isinstance(m, torch.nn.BatchNorm2d))
 
             def before(module, args):
@@ -116,7 +116,7 @@ def test_self_labeling_weak_view_does_not_move_the_running_statistics(digits):
 
             handles = [bn.register_forward_pre_hook(before), bn.register_forward_hook(after)]
             try:
-                return super()._self_label(data, secu_labels, generator, hooks)
+                return super()._self_label(data, secu_labels, generator, hooks, first)
             finally:
                 for handle in handles:
                     handle.remove()
