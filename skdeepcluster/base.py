@@ -801,6 +801,11 @@ class _PartialFitMixin:
         call.finish(history, data)
         return self
 
+    def _build_stream_module(self, data: TrainingData) -> nn.Module:
+        """The network a stream starts from: ``fit``'s (:meth:`_build_module`) unless an
+        estimator has parts that only ``fit`` trains."""
+        return self._build_module(data)
+
     def _chunk_data(self, X, continues: bool, device: torch.device) -> TrainingData:
         """A chunk of a stream; after the first, validated against the first."""
         if not continues:

@@ -541,11 +541,8 @@ class FitCall:
             seed, generator = self._seed()
             seed_global_rngs(seed, device)
             if self.previous is None:
-                est._building_stream = self.stream  # a network for partial_fit, or for fit
-                try:
-                    est.module_ = est._build_module(data).to(device)
-                finally:
-                    del est._building_stream
+                build = est._build_stream_module if self.stream else est._build_module
+                est.module_ = build(data).to(device)
             else:
                 est.module_.to(device)
             est.module_.train()

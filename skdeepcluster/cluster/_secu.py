@@ -918,6 +918,15 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
 
     def _build_module(self, data: TrainingData) -> SeCuNetwork:
         data = as_training_data(data)
+        return self._network(data, self._uses_neighbor_embedding(data))
+
+    def _build_stream_module(self, data: TrainingData) -> SeCuNetwork:
+        """No neighbour-embedding layer in a stream: ``partial_fit`` has no stage to
+        train it before clustering."""
+        return self._network(data, neighbor_embedding=False)
+
+    def _network(self, data: TrainingData, neighbor_embedding: bool) -> SeCuNetwork:
+        data = as_training_data(data)
         backbone, width = self._make_backbone(data)
         head_sizes = [c * self.n_clusters for c in range(1, self.n_heads + 1)]
         return SeCuNetwork(
@@ -927,15 +936,12 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
             self.projection_dim,
             self.projection_hidden,
             self.projection_layers,
-            self.neighbor_embedding_dim if self._uses_neighbor_embedding(data) else None,
+            self.neighbor_embedding_dim if neighbor_embedding else None,
         )
 
     def _uses_neighbor_embedding(self, data: TrainingData) -> bool:
-        """``neighbor_embedding`` resolved for ``data``: ``"auto"`` is on for vectors with
-        views (``augment`` not ``None``) in ``fit``, and off in ``partial_fit``, which
-        has no stage to train the layer before clustering."""
-        if getattr(self, "_building_stream", False):
-            return False
+        """``neighbor_embedding`` resolved for ``data`` in ``fit``: ``"auto"`` is on for
+        vectors with views (``augment`` not ``None``)."""
         if self.neighbor_embedding == "auto":
             return data.is_vector and self.augment is not None
         return bool(self.neighbor_embedding)
