@@ -64,6 +64,8 @@ class NeighborEmbeddingTask(StatelessTask):
     views : callable
         ``views(x, index, generator) -> (view1, view2)``.
     generator : torch.Generator
+    dof : float, default=1.0
+        Degrees of freedom of the loss's Student-t kernel.
 
     Examples
     --------
@@ -76,17 +78,24 @@ class NeighborEmbeddingTask(StatelessTask):
     ['neighbor_embedding', 'neighbor_embedding']
     """
 
-    def __init__(self, encode: Callable[[torch.Tensor], torch.Tensor], views, generator) -> None:
+    def __init__(
+        self,
+        encode: Callable[[torch.Tensor], torch.Tensor],
+        views,
+        generator,
+        dof: float = 1.0,
+    ) -> None:
         self.encode = encode
         self.views = views
         self.generator = generator
+        self.dof = dof
 
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
         with full_precision(x.device):
             v1, v2 = self.views(x, index, self.generator)
         e = self.encode(torch.cat([v1, v2]))
         with full_precision(e.device):
-            loss = neighbor_embedding_loss(*e.float().chunk(2))
+            loss = neighbor_embedding_loss(*e.float().chunk(2), self.dof)
         return loss, {"loss": float(loss.detach())}
 
     def on_epoch_end(self, epoch: int) -> dict:

@@ -820,6 +820,7 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         "neighbor_embedding": [StrOptions({"auto"}), "boolean"],
         "neighbor_embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "neighbor_embedding_steps": [Interval(Integral, 0, None, closed="left")],
+        "neighbor_embedding_dof": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -867,6 +868,7 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         neighbor_embedding="auto",
         neighbor_embedding_dim=10,
         neighbor_embedding_steps=2500,
+        neighbor_embedding_dof=0.5,
     ):
         super().__init__(
             n_clusters,
@@ -912,6 +914,7 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         self.neighbor_embedding = neighbor_embedding
         self.neighbor_embedding_dim = neighbor_embedding_dim
         self.neighbor_embedding_steps = neighbor_embedding_steps
+        self.neighbor_embedding_dof = neighbor_embedding_dof
 
     # ----------------------------------------------------------------- module
     _default_mlp_params = {"hidden_dims": (256, 256)}
@@ -1071,7 +1074,9 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         encoder += list(net.neighbor.parameters())
         optimizer = torch.optim.Adam(encoder, lr=NEIGHBOR_EMBEDDING_LR)
         return self._run_training(
-            NeighborEmbeddingTask(net.neighbor_embed, views, generator),
+            NeighborEmbeddingTask(
+                net.neighbor_embed, views, generator, self.neighbor_embedding_dof
+            ),
             loader,
             range(-1 - n, -1),
             optimizer,

@@ -7,8 +7,8 @@ from skdeepcluster.losses._entropy import (
 )
 from skdeepcluster.losses._hardreg import hardreg_cost, hardreg_loss
 from skdeepcluster.losses._neighbor_embedding import (
-    cauchy_similarity_logits,
     neighbor_embedding_loss,
+    student_t_similarity_logits,
 )
 from skdeepcluster.losses._pipcdr import (
     cluster_dispersion_loss,
@@ -33,7 +33,7 @@ from skdeepcluster.losses._selflabel import (
 __all__ = [
     "class_balanced_weights",
     "closed_form_centers",
-    "cauchy_similarity_logits",
+    "student_t_similarity_logits",
     "cluster_dispersion_loss",
     "cluster_prototypes",
     "confidence_cross_entropy",
