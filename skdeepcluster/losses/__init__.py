@@ -33,7 +33,6 @@ from skdeepcluster.losses._selflabel import (
 __all__ = [
     "class_balanced_weights",
     "closed_form_centers",
-    "student_t_similarity_logits",
     "cluster_dispersion_loss",
     "cluster_prototypes",
     "confidence_cross_entropy",
@@ -51,4 +50,5 @@ __all__ = [
     "secu_soft_labels",
     "self_labeling_loss",
     "soft_cross_entropy",
+    "student_t_similarity_logits",
 ]
