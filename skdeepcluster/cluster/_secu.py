@@ -690,15 +690,12 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         loss (:func:`~skdeepcluster.losses.neighbor_embedding_loss`); 1 is
         t-SNE's Cauchy kernel, smaller values have heavier tails, which pull
         apart groups that the graph joins by a few edges (Kobak et al. 2019
-        show it on MNIST). 0.5, one thread: MNIST 10k as vectors, seed 0, ACC
-        0.941 against 0.861 with 1 (with 1, 4s and 9s shared two clusters);
-        seeds 0-2 0.941-0.943 on that subset and 0.925-0.936 on another;
-        ``load_digits`` seeds 0-4 0.934-0.944 (mean 0.941; 0.949 with 1 on
-        seeds 0-2); MNIST-1D mean of seeds 0-2 0.225 (0.220 with 1). The
-        default stays 1 until 0.5 is measured on every seed 0-9 and on all
-        70,000 MNIST digits: with 0.5, scikit-learn's ``check_clustering``
-        (50 samples, three blobs) failed with the test suite's three-epoch
-        network, whose ARI varies from seed to seed under either kernel.
+        show it on MNIST). With 0.5 (``benchmarks.run``, one thread): MNIST
+        10k as vectors ACC 0.940-0.943 (seeds 0-2) on one subset and 0.936 /
+        0.931 / 0.865 on another, against 0.84-0.87 with 1; but all 70,000
+        MNIST digits, seed 0, 0.875 against 0.973 with 1, and ``load_digits``
+        seeds 0-9 mean 0.939 with seed 2 at 0.898 (with 1: mean 0.948, every
+        seed within 0.011 of the median). So the default stays 1.
 
     Attributes
     ----------
