@@ -16,12 +16,12 @@ from skdeepcluster.augment._image import (
     default_image_views,
     weak_strong_views,
 )
+from skdeepcluster.augment._neighbors import nearest_neighbors
 from skdeepcluster.augment._tabular import (
     FeatureMask,
     GaussianNoise,
     NeighborSwap,
     default_vector_views,
-    nearest_neighbors,
 )
 from skdeepcluster.augment._views import default_self_labeling_views, neighbor_image_views
 

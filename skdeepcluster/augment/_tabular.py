@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from skdeepcluster.augment._base import BatchTransform, MultiView, _rand, _randn
+from skdeepcluster.augment._neighbors import _check_method, nearest_neighbors
 
 
 class GaussianNoise(BatchTransform):
@@ -77,48 +78,6 @@ class FeatureMask(BatchTransform):
         return torch.where(mask, fill, x)
 
 
-def nearest_neighbors(X: torch.Tensor, n_neighbors: int, chunk_size: int = 2048) -> torch.Tensor:
-    """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
-
-    Computed in chunks with matrix products on ``X``'s device, so memory stays
-    ``O(chunk_size * N)``.
-
-    Parameters
-    ----------
-    X : Tensor of shape (N, ...)
-        Samples (flattened to vectors).
-    n_neighbors : int
-        Neighbours per sample, at most ``N - 1``.
-    chunk_size : int, default=2048
-        Rows of the distance matrix computed at once.
-
-    Returns
-    -------
-    Tensor of shape (N, n_neighbors), int64
-        Indices of the nearest other rows, closest first.
-
-    Examples
-    --------
-    >>> X = torch.tensor([[0.0], [1.0], [10.0], [11.0]])
-    >>> nearest_neighbors(X, 1).flatten().tolist()
-    [1, 0, 3, 2]
-    """
-    flat = X.flatten(1).float()
-    n = flat.shape[0]
-    k = min(int(n_neighbors), n - 1)
-    if k < 1:
-        raise ValueError("nearest neighbours need at least 2 samples.")
-    sq = (flat * flat).sum(1)
-    out = torch.empty(n, k, dtype=torch.long, device=flat.device)
-    for start in range(0, n, chunk_size):
-        rows = flat[start : start + chunk_size]
-        d = sq[start : start + chunk_size, None] - 2 * rows @ flat.T + sq[None, :]
-        ar = torch.arange(rows.shape[0], device=flat.device)
-        d[ar, ar + start] = float("inf")
-        out[start : start + chunk_size] = d.topk(k, dim=1, largest=False).indices
-    return out
-
-
 class NeighborSwap(BatchTransform):
     """Replace a sample by a sample reached through its nearest neighbours.
 
@@ -146,6 +105,15 @@ class NeighborSwap(BatchTransform):
         Lower end of the interpolation weight; 1.0 swaps in the neighbour itself.
     max_hops : int, default=1
         Largest number of random-walk steps on the neighbour graph.
+    method : {"auto", "exact", "approximate"}, default="auto"
+        How :func:`nearest_neighbors` searches the graph: ``"auto"`` exactly
+        up to 50,000 samples (or on a CUDA device), approximately with
+        pynndescent above.
+    random_state : int or None, default=None
+        Seed of the approximate search; None uses a fixed seed, so the graph
+        is the same in every fit (on the same number of threads). The
+        estimators' default views leave it at None: their ``random_state``
+        seeds the training, not the graph.
 
     References
     ----------
@@ -162,7 +130,13 @@ class NeighborSwap(BatchTransform):
     """
 
     def __init__(
-        self, n_neighbors: int = 10, p: float = 1.0, mix_low: float = 1.0, max_hops: int = 1
+        self,
+        n_neighbors: int = 10,
+        p: float = 1.0,
+        mix_low: float = 1.0,
+        max_hops: int = 1,
+        method: str = "auto",
+        random_state: int | None = None,
     ) -> None:
         if int(n_neighbors) < 1:
             raise ValueError(f"n_neighbors must be >= 1, got {n_neighbors}.")
@@ -176,12 +150,16 @@ class NeighborSwap(BatchTransform):
         self.p = float(p)
         self.mix_low = float(mix_low)
         self.max_hops = int(max_hops)
+        self.method = _check_method(method)
+        self.random_state = random_state
         self.data_ = None
         self.neighbors_ = None
 
     def fit(self, X: torch.Tensor) -> NeighborSwap:
         self.data_ = X
-        self.neighbors_ = nearest_neighbors(X, self.n_neighbors)
+        self.neighbors_ = nearest_neighbors(
+            X, self.n_neighbors, method=self.method, random_state=self.random_state
+        )
         return self
 
     def _walk(self, index: torch.Tensor, generator) -> torch.Tensor:
