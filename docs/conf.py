@@ -84,8 +84,9 @@ API_SECTIONS = [
     (
         "skdeepcluster",
         "Estimators",
-        "The deep clustering estimators. Each is a scikit-learn clusterer and "
-        "transformer; see :ref:`user_guide` for how each method works.",
+        "The deep clustering estimators and the package settings. Each estimator "
+        "is a scikit-learn clusterer and transformer; see :ref:`user_guide` for "
+        "how each method works.",
     ),
     (
         "skdeepcluster.base",
@@ -141,6 +142,10 @@ DATA_DOCS = {
         "Named backbones: ``backbone=name`` builds ``BACKBONES[name](input_shape, "
         "**backbone_params)``, where ``input_shape`` is ``(n_features,)`` for vectors "
         "and ``(C, H, W)`` for images."
+    ),
+    "skdeepcluster.data.DEVICE_DATA_FRACTION": (
+        "Largest share of a CUDA device's free memory that the training data may take "
+        'with ``data_placement="auto"`` (see :func:`skdeepcluster.set_config`).'
     ),
     "skdeepcluster.data.IMAGE_EXTENSIONS": (
         "File name endings (lower case) read as images from folders and lists of paths."

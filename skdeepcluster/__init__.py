@@ -8,6 +8,7 @@ in :class:`~sklearn.model_selection.GridSearchCV`).
 """
 
 from skdeepcluster import metrics  # noqa: F401  (registers the scorers by name)
+from skdeepcluster._config import config_context, get_config, set_config
 from skdeepcluster._version import __version__
 from skdeepcluster.cluster import (
     EntropyClustering,
@@ -22,4 +23,7 @@ __all__ = [
     "PIPCDRClustering",
     "SeCuClustering",
     "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
 ]

@@ -28,6 +28,7 @@ from skdeepcluster.data import (
     TrainingData,
     as_training_data,
     input_kind,
+    place_training_tensor,
     to_image_tensor,
 )
 from skdeepcluster.data._validation import (
@@ -454,14 +455,14 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         kind = input_kind(X)
         if kind == "vectors":
             X = self._validate_input(X, reset=True)
-            tensor = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32).to(device)
+            tensor = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32)
             self.image_shape_ = None
             self._image_resize = None
-            return InMemoryData(tensor)
+            return place_training_tensor(tensor, device)
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         if kind == "image_array":
-            data = InMemoryData(to_image_tensor(X, min_samples=2).to(device), is_image=True)
+            data = place_training_tensor(to_image_tensor(X, min_samples=2), device, is_image=True)
             self._image_resize = None
         else:
             folder = X if isinstance(X, ImageFolder) else ImageFolder(X)
@@ -818,7 +819,7 @@ class _PartialFitMixin:
             )
         if data.tensor is None:
             return data
-        return InMemoryData(data.tensor.to(device), is_image=data.is_image)
+        return place_training_tensor(data.tensor, device, is_image=data.is_image)
 
     def _stream_epochs(self, init_epoch: bool = False) -> list[int]:
         """Epochs of a ``partial_fit`` call: ``partial_fit_epochs`` numbered on from the

@@ -55,3 +55,17 @@ def test_transform_as_a_dataframe(name, X):
     assert isinstance(fitted.fit_transform(frame), pd.DataFrame)
     with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
         est.get_feature_names_out(["x", "y", "z", "w"])
+
+
+@pytest.mark.parametrize("mode", ["c", "r+"])
+def test_a_writable_memmap_is_trained_on_in_place(tmp_path, mode):
+    """A float32 memmap opened copy-on-write is read from disk, not copied into memory."""
+    import torch
+
+    X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode=mode)
+    est = make_tiny("SeCu", random_state=0)
+    data = est._training_data(mapped, torch.device("cpu"))
+    assert data.tensor.data_ptr() == mapped.ctypes.data
+    assert np.array_equal(est.fit(mapped).labels_, make_tiny("SeCu", random_state=0).fit(X).labels_)

@@ -20,6 +20,8 @@ from tiny_estimators import (
     write_digit_pngs,
 )
 
+import skdeepcluster.data._training_data as training_data
+from skdeepcluster import config_context
 from skdeepcluster.data import ImageFolder
 
 
@@ -125,3 +127,36 @@ def test_a_cpu_fit_seeds_no_cuda_generator(name, kind, digits, monkeypatch):
     est = make(name, kind == "images", random_state=3, batch_size=8).fit(digits[kind])
     est.predict(digits[kind])
     assert calls == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", ["vectors", "images"])
+def test_host_placement_gives_the_labels_of_the_resident_data(name, kind, digits, monkeypatch):
+    """Data kept in host memory, batches moved per step: the same fit as data on the device."""
+    X = digits[kind]
+    placements = []
+    place = training_data.place_training_tensor
+
+    def spy(tensor, device, is_image=False, placement=None):
+        data = place(tensor, device, is_image, placement)
+        placements.append(training_data.get_config()["data_placement"])
+        return data
+
+    monkeypatch.setattr("skdeepcluster.base.place_training_tensor", spy)
+    resident = _result(make(name, kind == "images", random_state=5).fit(X), X)
+    with config_context(data_placement="host"):
+        host = _result(make(name, kind == "images", random_state=5).fit(X), X)
+    assert placements == ["auto", "host"]
+    _assert_same(resident, host)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("name", NAMES)
+def test_host_placement_on_cuda_gives_the_labels_of_the_resident_data(name, digits):
+    X = digits["vectors"]
+    runs = []
+    for placement in ("device", "host"):
+        with config_context(data_placement=placement):
+            est = make(name, device="cuda", random_state=5).fit(X)
+        runs.append(est.labels_)
+    assert np.mean(runs[0] == runs[1]) > 0.95  # CUDA kernels may reduce in another order

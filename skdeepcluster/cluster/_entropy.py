@@ -506,7 +506,9 @@ class EntropyClustering(BaseDeepClustering):
 
     # ----------------------------------------------------------------- module
     def _in_memory(self, data) -> torch.Tensor:
-        """The training tensor; image files, streamed from disk, are refused."""
+        """The training tensor on the training device; image files, streamed from disk,
+        are refused. The EM pass reads every sample each epoch, so the data
+        stay on the device whatever ``data_placement`` says."""
         data = as_training_data(data)
         if data.tensor is None:
             raise ValueError(
@@ -514,7 +516,7 @@ class EntropyClustering(BaseDeepClustering):
                 "over the whole data set, so it needs the data in memory; image files "
                 "are streamed from disk. Load the images into an array first."
             )
-        return data.tensor
+        return data.tensor.to(data.device)
 
     def _build_module(self, data) -> EntropyNetwork:
         data = as_training_data(data)

@@ -98,6 +98,11 @@ class TensorBatchLoader:
     rank, world_size : int, default=0 and 1
         This process's share of every batch under :mod:`torch.distributed`
         (see :meth:`shard`).
+    device : torch.device, optional
+        Where batches are delivered; ``None`` is ``data``'s device. When it
+        differs (data kept in host memory for a GPU fit), each batch is
+        gathered where ``data`` is and then copied, through pinned memory
+        when ``data`` is pinned, so only one batch at a time is on the device.
 
     Examples
     --------
@@ -107,6 +112,8 @@ class TensorBatchLoader:
     [[0, 1], [2, 3], [4]]
     >>> len(loader)
     3
+    >>> [x.device.type for _, x in TensorBatchLoader(torch.zeros(3, 2), 2, device="cpu")]
+    ['cpu', 'cpu']
     """
 
     def __init__(
@@ -118,8 +125,10 @@ class TensorBatchLoader:
         drop_last: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        device: torch.device | str | None = None,
     ) -> None:
         self.data = data
+        self.device = torch.device(device) if device is not None else data.device
         self.n_samples = int(data.shape[0])
         self.batch_size = max(1, min(int(batch_size), self.n_samples))
         self.shuffle = shuffle
@@ -160,6 +169,7 @@ class TensorBatchLoader:
             self.drop_last,
             rank=rank,
             world_size=world_size,
+            device=self.device,
         )
 
     def __len__(self) -> int:
@@ -177,4 +187,9 @@ class TensorBatchLoader:
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             if self.world_size > 1:
                 idx = shard_index(idx, self.rank, self.world_size)
-            yield idx, self.data.index_select(0, idx)
+            x = self.data.index_select(0, idx)
+            if self.device != self.data.device:
+                copy = self.data.is_pinned() and self.device.type == "cuda"
+                x = (x.pin_memory() if copy else x).to(self.device, non_blocking=copy)
+                idx = idx.to(self.device)
+            yield idx, x

@@ -8,6 +8,7 @@ from functools import partial
 
 import torch
 
+from skdeepcluster._config import get_config
 from skdeepcluster.data._folder import ImageFolder
 from skdeepcluster.data._loader import ShardedBatchSampler, TensorBatchLoader
 
@@ -35,7 +36,9 @@ class TrainingData:
     device : torch.device
         Where batches are delivered.
     tensor : torch.Tensor or None
-        All samples on :attr:`device` when the data is in memory, else ``None``.
+        All samples when the data is in memory, else ``None``: on
+        :attr:`device`, or in host memory when they do not fit it
+        (:func:`place_training_tensor`).
     """
 
     n_samples: int
@@ -179,8 +182,9 @@ class InMemoryData(TrainingData):
         Whether the samples are images of shape (C, H, W).
     device : torch.device, optional
         Where batches are delivered; defaults to the tensor's device. The
-        tensor may live elsewhere (e.g. on the CPU for inference), in which
-        case each batch is moved.
+        tensor may live elsewhere (on the CPU for inference, or for a fit
+        whose data do not fit the device: :func:`place_training_tensor`), in
+        which case each batch is moved.
 
     Examples
     --------
@@ -203,8 +207,9 @@ class InMemoryData(TrainingData):
         self.device = torch.device(device) if device is not None else tensor.device
 
     def loader(self, batch_size, shuffle=True, generator=None, drop_last=False):
-        data = self.tensor.to(self.device)
-        return TensorBatchLoader(data, batch_size, shuffle, generator, drop_last)
+        return TensorBatchLoader(
+            self.tensor, batch_size, shuffle, generator, drop_last, device=self.device
+        )
 
     def batches(self, batch_size, indices=None):
         if indices is None:
@@ -381,3 +386,92 @@ def as_training_data(data, is_image: bool | None = None) -> TrainingData:
     if isinstance(data, torch.Tensor):
         return InMemoryData(data, is_image=data.dim() > 2 if is_image is None else is_image)
     raise TypeError(f"expected a TrainingData or a torch.Tensor, got {type(data).__name__}.")
+
+
+#: Largest share of the free memory of a CUDA device that ``data_placement="auto"``
+#: lets the training data take; the network, its activations and the optimiser
+#: state need the rest.
+DEVICE_DATA_FRACTION = 0.5
+
+
+def _free_device_memory(device: torch.device) -> int:
+    """Free bytes on a CUDA ``device``."""
+    return int(torch.cuda.mem_get_info(device)[0])
+
+
+def data_placement(tensor: torch.Tensor, device: torch.device, placement: str = "auto") -> str:
+    """``"device"`` or ``"host"``: where a fit on ``device`` keeps ``tensor``.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        The training samples.
+    device : torch.device
+        The training device.
+    placement : {"auto", "device", "host"}, default="auto"
+        A requested placement (see :func:`skdeepcluster.set_config`);
+        ``"auto"`` is ``"device"`` on the CPU and, on CUDA, while ``tensor``
+        takes at most :data:`DEVICE_DATA_FRACTION` of the free device memory.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> data_placement(torch.zeros(10, 2), torch.device("cpu"))
+    'device'
+    >>> data_placement(torch.zeros(10, 2), torch.device("cpu"), "host")
+    'host'
+    """
+    if placement != "auto":
+        return placement
+    if torch.device(device).type != "cuda":
+        return "device"
+    size = tensor.numel() * tensor.element_size()
+    return "device" if size <= DEVICE_DATA_FRACTION * _free_device_memory(device) else "host"
+
+
+def place_training_tensor(
+    tensor: torch.Tensor, device: torch.device, is_image: bool = False, placement: str | None = None
+) -> InMemoryData:
+    """The training data of a fit on ``device``: ``tensor`` moved there, or kept on the host.
+
+    With the ``"device"`` placement the whole tensor is copied to ``device``
+    once and batches are slices of it; with ``"host"`` it stays in CPU memory
+    (pinned for a CUDA device) and each batch is copied to ``device`` as it
+    is drawn (:class:`~skdeepcluster.data.TensorBatchLoader`). Both deliver
+    the same batches in the same order.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        The samples along the first dimension (float32).
+    device : torch.device
+        The training device.
+    is_image : bool, default=False
+        Whether the samples are images (N, C, H, W).
+    placement : {"auto", "device", "host"} or None, default=None
+        ``None`` reads ``data_placement`` from :func:`skdeepcluster.get_config`;
+        see :func:`data_placement`.
+
+    Returns
+    -------
+    InMemoryData
+        Batches on ``device``.
+
+    Examples
+    --------
+    >>> data = place_training_tensor(torch.zeros(6, 2), torch.device("cpu"), placement="host")
+    >>> data.device.type, data.tensor.device.type
+    ('cpu', 'cpu')
+    """
+    device = torch.device(device)
+    if placement is None:
+        placement = get_config()["data_placement"]
+    if data_placement(tensor, device, placement) == "device":
+        return InMemoryData(tensor.to(device), is_image=is_image)
+    host = tensor.cpu()
+    if device.type == "cuda" and not host.is_pinned():
+        host = host.pin_memory()
+    return InMemoryData(host, is_image=is_image, device=device)

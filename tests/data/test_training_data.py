@@ -9,6 +9,8 @@ from skdeepcluster.data import (
     StreamedData,
     TensorBatchLoader,
     as_training_data,
+    data_placement,
+    place_training_tensor,
 )
 
 
@@ -65,3 +67,37 @@ def test_as_training_data():
     assert as_training_data(data) is data
     with pytest.raises(TypeError):
         as_training_data(np.zeros((3, 2)))
+
+
+def test_loader_delivers_batches_on_its_device_from_data_elsewhere():
+    data = torch.arange(20.0).reshape(10, 2)
+    g = [torch.Generator().manual_seed(3) for _ in range(2)]
+    here = list(TensorBatchLoader(data, 4, generator=g[0]))
+    moved = TensorBatchLoader(data, 4, generator=g[1], device="cpu")
+    assert moved.shard(0, 2).device == torch.device("cpu")
+    for (i, x), (j, y) in zip(here, moved, strict=True):
+        assert torch.equal(i, j) and torch.equal(x, y) and y.device.type == "cpu"
+
+
+def test_placement_auto_keeps_data_on_the_cpu_device_and_on_a_gpu_while_it_fits(monkeypatch):
+    import skdeepcluster.data._training_data as training_data
+
+    x = torch.zeros(100, 10)  # 4,000 bytes
+    assert data_placement(x, torch.device("cpu")) == "device"
+    monkeypatch.setattr(training_data, "_free_device_memory", lambda device: 8_000)
+    assert data_placement(x, torch.device("cuda")) == "device"
+    monkeypatch.setattr(training_data, "_free_device_memory", lambda device: 7_999)
+    assert data_placement(x, torch.device("cuda")) == "host"
+    assert data_placement(x, torch.device("cuda"), "device") == "device"
+    assert data_placement(x, torch.device("cpu"), "host") == "host"
+
+
+def test_place_training_tensor_reads_the_setting():
+    from skdeepcluster import config_context
+
+    x = torch.arange(6.0).reshape(3, 2)
+    with config_context(data_placement="host"):
+        data = place_training_tensor(x, torch.device("cpu"))
+    assert data.tensor is x and data.device == torch.device("cpu")
+    batches = [b for _, b in data.loader(2, shuffle=False)]
+    assert torch.equal(torch.cat(batches), x)
