@@ -114,6 +114,7 @@ from skdeepcluster import (  # noqa: E402
     HardRegClustering,
     PIPCDRClustering,
     SeCuClustering,
+    config_context,
 )
 from skdeepcluster._training import Hook, resolve_amp  # noqa: E402
 from skdeepcluster.datasets import load_mnist  # noqa: E402
@@ -713,6 +714,36 @@ def check_steps(report, settings, device, budget) -> None:
         )
 
 
+# ------------------------------------------------------------ data placement
+def check_placement(report, settings, device, budget) -> None:
+    """SeCu on MNIST vectors with the data in host memory, batches moved per step,
+    against the data resident on the device: the same fit (on the CPU, bit for bit;
+    on CUDA, up to the order of reductions)."""
+    check = "data_placement='host': SeCu labels as with the data on the device"
+    if budget.left() < 0:
+        report.add(check, device, "not run: time budget spent", ok=False)
+        return
+    X, _ = mnist(settings.matrix_samples, images=False)
+    labels = {}
+    try:
+        for placement in ("device", "host"):
+            with config_context(data_placement=placement):
+                est = SeCuClustering(
+                    10,
+                    max_iter=2,
+                    batch_size=settings.matrix_batch,
+                    device=str(device),
+                    random_state=0,
+                )
+                labels[placement] = est.fit(X).labels_
+    except Exception as exc:
+        report.add(check, device, f"error: {_short(exc)}", ok=False)
+        return
+    same = float(np.mean(labels["device"] == labels["host"]))
+    wanted = 1.0 if device.type == "cpu" else 0.95
+    report.add(check, device, _agreement(labels["device"], labels["host"]), ok=same >= wanted)
+
+
 # ----------------------------------------------------------------------- MNIST
 def _fit_until(est, X, clock: EpochClock) -> str | None:
     """Fit ``est`` with ``clock``, stopping at its deadline; the error text if it failed."""
@@ -875,6 +906,7 @@ def main(argv=None) -> int:
         check_pickles(report, fitted, device, budget, workdir / "small", threads)
         check_torchrun(report, settings, device, budget, workdir, threads, args.tiny)
         check_steps(report, settings, device, budget)
+        check_placement(report, settings, device, budget)
         # MNIST: vectors get a quarter of what is left, images the rest, but for the
         # pickle check of both models at the end
         reserve = min(30.0, 0.1 * budget.seconds)

@@ -1,8 +1,10 @@
 """Fits run by ``tests/_training/test_distributed.py``, in every rank of a torchrun job.
 
 Run as ``torchrun --nproc_per_node=2 distributed_worker.py OUT`` (gloo on the
-CPU): each rank fits every estimator of :func:`estimators` on the same data
-and writes its labels to ``OUT/rank<r>.npz``. The test imports this file for
+CPU) after :func:`write_digit_folder` has written ``OUT/pngs``: each rank fits
+every estimator of :func:`estimators` on the same data (arrays, and the image
+files of ``OUT/pngs``, of which each rank reads its share of every batch) and
+writes its labels to ``OUT/rank<r>.npz``. The test imports this file for
 the same estimators and data to compare with a single-process fit.
 """
 
@@ -24,8 +26,31 @@ def blobs():
     return X.astype(np.float32), y
 
 
-def estimators(checkpoint_dir=None):
-    """(name, estimator, data) of every fit; SeCu writes a checkpoint when asked."""
+def write_digit_folder(root: Path, n: int = 96) -> Path:
+    """The first ``n`` digits as 8x8 PNG files in ``root`` (file ``i`` is digit ``i``)."""
+    from PIL import Image
+
+    images, _ = load_digits(return_X_y=True)
+    root.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images[:n]):
+        pixels = (image.reshape(8, 8) * 255 / 16).round().astype(np.uint8)
+        Image.fromarray(pixels).save(root / f"{i:03d}.png")
+    return root
+
+
+def digit_folder(root: Path):
+    """The folder of :func:`write_digit_folder` as an ImageFolder (one loader worker, so
+    every rank decodes its share of each batch in a DataLoader process)."""
+    from skdeepcluster.data import ImageFolder
+
+    _, y = load_digits(return_X_y=True)
+    folder = ImageFolder(root, num_workers=1)
+    return folder, y[: len(folder)]
+
+
+def estimators(checkpoint_dir=None, folder=None):
+    """(name, estimator, data) of every fit; SeCu writes a checkpoint when asked, and
+    fits the image files of ``folder`` too when it is given."""
     from skdeepcluster import (
         EntropyClustering,
         HardRegClustering,
@@ -35,7 +60,7 @@ def estimators(checkpoint_dir=None):
 
     small = dict(device="cpu", random_state=0)
     mlp = {"hidden_dims": (32,)}
-    return [
+    fits = [
         (
             "secu",
             SeCuClustering(
@@ -89,6 +114,23 @@ def estimators(checkpoint_dir=None):
         ),
         ("entropy", EntropyClustering(3, max_iter=10, n_heads=2, batch_size=33, **small), blobs),
     ]
+    if folder is not None:
+        fits.append(
+            (
+                "secu_folder",
+                SeCuClustering(
+                    10,
+                    max_iter=2,
+                    batch_size=32,
+                    projection_dim=8,
+                    projection_hidden=16,
+                    backbone_params={"widths": (4, 8), "convs_per_block": 1},
+                    **small,
+                ),
+                lambda: digit_folder(folder),
+            )
+        )
+    return fits
 
 
 def main(out: Path) -> None:
@@ -98,7 +140,7 @@ def main(out: Path) -> None:
     dist.init_process_group("gloo")
     rank = dist.get_rank()
     results = {}
-    for name, est, data in estimators(checkpoint_dir=out / "checkpoint"):
+    for name, est, data in estimators(checkpoint_dir=out / "checkpoint", folder=out / "pngs"):
         X, _ = data()
         est.fit(X)
         results[name] = est.labels_

@@ -195,7 +195,7 @@ def _launch_ranks(out: Path, world: int = 2) -> None:
 def _check_ranks_agree_and_match_one_process(out: Path) -> None:
     ranks = [np.load(out / f"rank{r}.npz") for r in range(2)]
     worker = _worker_module()
-    for name, est, data in worker.estimators():
+    for name, est, data in worker.estimators(folder=out / "pngs"):
         X, y = data()
         assert np.array_equal(ranks[0][name], ranks[1][name]), name
         assert np.array_equal(ranks[0][name + "_params"], ranks[1][name + "_params"]), name
@@ -211,6 +211,7 @@ def _check_ranks_agree_and_match_one_process(out: Path) -> None:
 
 def test_two_cpu_ranks_agree_and_match_a_single_process(tmp_path):
     torch.set_num_threads(1)
+    _worker_module().write_digit_folder(tmp_path / "pngs")
     _launch_ranks(tmp_path)
     _check_ranks_agree_and_match_one_process(tmp_path)
 
@@ -233,6 +234,7 @@ def _torchrun(out: Path) -> None:
 
 @pytest.mark.slow
 def test_under_torchrun_and_resumed_from_the_checkpoint(tmp_path):
+    _worker_module().write_digit_folder(tmp_path / "pngs")
     _torchrun(tmp_path)
     _check_ranks_agree_and_match_one_process(tmp_path)
     first = np.load(tmp_path / "rank1.npz")["secu"]

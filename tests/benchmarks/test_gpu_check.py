@@ -28,6 +28,7 @@ EXPECTED = {
     "torchrun: every collective on gloo at world size 1": "pass",
     "training step: SeCu on MNIST images, batch 256": "pass",
     "training step: CUDA speed-up over the CPU": "skip",
+    "data_placement='host': SeCu labels as with the data on the device": "pass",
     "MNIST vectors (256 x 784): SeCu, MLP": "pass",
     "MNIST images (256): SeCu, small CNN": "pass",
     "pickle to a CPU process: MNIST vectors SeCu": "pass",
