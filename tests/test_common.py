@@ -40,6 +40,7 @@ ESTIMATORS = [
         predictor_hidden=16,
         warmup_epochs=1,
         cdr_start=1,
+        neighbor_embedding_steps=10,
     ),
     EntropyClustering(max_iter=10, n_heads=2, device="cpu", random_state=0),
 ]

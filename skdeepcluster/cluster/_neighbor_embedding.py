@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from numbers import Integral, Real
 
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from skdeepcluster._training import StatelessTask, full_precision
 from skdeepcluster.losses import neighbor_embedding_loss
@@ -100,3 +102,69 @@ class NeighborEmbeddingTask(StatelessTask):
 
     def on_epoch_end(self, epoch: int) -> dict:
         return {"stage": "neighbor_embedding"}
+
+
+class NeighborEmbeddingMixin:
+    """The neighbour-embedding stage shared by the estimators that have one.
+
+    The estimator holds the parameters ``neighbor_embedding``,
+    ``neighbor_embedding_dim``, ``neighbor_embedding_steps`` and
+    ``neighbor_embedding_dof``, and its network a ``neighbor`` layer (``None``
+    when the stage is off) between the backbone and the projection head.
+
+    Examples
+    --------
+    >>> from skdeepcluster import PIPCDRClustering, SeCuClustering
+    >>> issubclass(SeCuClustering, NeighborEmbeddingMixin)
+    True
+    >>> PIPCDRClustering(neighbor_embedding=False).neighbor_embedding
+    False
+    """
+
+    _neighbor_embedding_constraints: dict = {
+        "neighbor_embedding": [StrOptions({"auto"}), "boolean"],
+        "neighbor_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "neighbor_embedding_steps": [Interval(Integral, 0, None, closed="left")],
+        "neighbor_embedding_dof": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _uses_neighbor_embedding(self, data) -> bool:
+        """``neighbor_embedding`` resolved for ``data`` in ``fit``: ``"auto"`` is on for
+        vectors with views (``augment`` not ``None``)."""
+        if self.neighbor_embedding == "auto":
+            return data.is_vector and self.augment is not None
+        return bool(self.neighbor_embedding)
+
+    def _neighbor_embedding_stage(self, data, views, generator, hooks, end: int) -> list[dict]:
+        """Train the backbone and the neighbour-embedding layer of ``module_`` on
+        :func:`~skdeepcluster.losses.neighbor_embedding_loss` of its ``neighbor_embed``
+        over the pairs of ``views``, as the epochs ``end - n`` to ``end - 1``.
+
+        Adam (step size 0.001, constant), batches of 512 pairs (the other pairs
+        are the negatives), about ``neighbor_embedding_steps`` steps. A warm
+        start continues the trained encoder and runs no epoch of it.
+        """
+        session = getattr(self, "_fit_session", None)
+        warm = session is not None and session.warm_states is not None
+        n = 0 if warm else neighbor_embedding_epochs(len(data), self.neighbor_embedding_steps)
+        loader = data.loader(
+            neighbor_embedding_batch_size(len(data)),
+            shuffle=True,
+            generator=generator,
+            drop_last=True,
+        )
+        net = self.module_
+        parameters = [*net.backbone.parameters(), *net.neighbor.parameters()]
+        optimizer = torch.optim.Adam(parameters, lr=NEIGHBOR_EMBEDDING_LR)
+        return self._run_training(
+            NeighborEmbeddingTask(
+                net.neighbor_embed, views, generator, self.neighbor_embedding_dof
+            ),
+            loader,
+            range(end - n, end),
+            optimizer,
+            None,
+            hooks,
+            device=data.device,
+            amp_dtype=self._amp_dtype(data.device),
+        )

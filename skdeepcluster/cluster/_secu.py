@@ -25,12 +25,7 @@ from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
 from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
 from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
-from skdeepcluster.cluster._neighbor_embedding import (
-    NEIGHBOR_EMBEDDING_LR,
-    NeighborEmbeddingTask,
-    neighbor_embedding_batch_size,
-    neighbor_embedding_epochs,
-)
+from skdeepcluster.cluster._neighbor_embedding import NeighborEmbeddingMixin
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import (
     closed_form_centers,
@@ -464,7 +459,7 @@ class _SelfLabelingTask(StatelessTask):
         }
 
 
-class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
+class SeCuClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepClustering):
     """Stable Cluster Discrimination (SeCu): one-stage deep clustering.
 
     An encoder (``backbone`` + a projection MLP, output L2-normalised) and K unit
@@ -828,10 +823,7 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
         "self_labeling_lr": [Interval(Real, 0, None, closed="neither")],
         "self_labeling_augment": [StrOptions({"auto"}), callable],
         "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
-        "neighbor_embedding": [StrOptions({"auto"}), "boolean"],
-        "neighbor_embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "neighbor_embedding_steps": [Interval(Integral, 0, None, closed="left")],
-        "neighbor_embedding_dof": [Interval(Real, 0, None, closed="neither")],
+        **NeighborEmbeddingMixin._neighbor_embedding_constraints,
     }
 
     def __init__(
@@ -953,13 +945,6 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
             self.neighbor_embedding_dim if neighbor_embedding else None,
         )
 
-    def _uses_neighbor_embedding(self, data: TrainingData) -> bool:
-        """``neighbor_embedding`` resolved for ``data`` in ``fit``: ``"auto"`` is on for
-        vectors with views (``augment`` not ``None``)."""
-        if self.neighbor_embedding == "auto":
-            return data.is_vector and self.augment is not None
-        return bool(self.neighbor_embedding)
-
     def _default_views(self, data: TrainingData):
         """Neighbour walk + affine warp for grey images in memory; else the shared defaults."""
         if data.is_image and data.tensor is not None and data.sample_shape[0] <= 2:
@@ -1063,46 +1048,12 @@ class SeCuClustering(_PartialFitMixin, BaseDeepClustering):
             warmup = STREAM_WARMUP_EPOCHS if stream else max(round(max_iter / 6), 1)
         return max_iter, warmup
 
-    def _neighbor_embedding_stage(self, data, views, generator, hooks) -> list[dict]:
-        """Train the backbone and the neighbour-embedding layer on
-        :func:`~skdeepcluster.losses.neighbor_embedding_loss` (epochs ``-1 - n`` to ``-2``).
-
-        Adam (step size 0.001, constant), batches of 512 pairs (the other pairs
-        are the negatives), about ``neighbor_embedding_steps`` steps. A warm
-        start continues the trained encoder and runs no epoch of it.
-        """
-        net = self.module_
-        session = getattr(self, "_fit_session", None)
-        warm = session is not None and session.warm_states is not None
-        n = 0 if warm else neighbor_embedding_epochs(len(data), self.neighbor_embedding_steps)
-        loader = data.loader(
-            neighbor_embedding_batch_size(len(data)),
-            shuffle=True,
-            generator=generator,
-            drop_last=True,
-        )
-        encoder = [p for name, p in net.named_parameters() if name.startswith("backbone.")]
-        encoder += list(net.neighbor.parameters())
-        optimizer = torch.optim.Adam(encoder, lr=NEIGHBOR_EMBEDDING_LR)
-        return self._run_training(
-            NeighborEmbeddingTask(
-                net.neighbor_embed, views, generator, self.neighbor_embedding_dof
-            ),
-            loader,
-            range(-1 - n, -1),
-            optimizer,
-            None,
-            hooks,
-            device=data.device,
-            amp_dtype=self._amp_dtype(data.device),
-        )
-
     def _train(self, data, generator, hooks):
         data = as_training_data(data)
         views = self._make_views(data)
         history = []
         if self.module_.neighbor is not None:
-            history += self._neighbor_embedding_stage(data, views, generator, hooks)
+            history += self._neighbor_embedding_stage(data, views, generator, hooks, end=-1)
         loader, task, optimizer, scheduler = self._setup_training(data, generator, views=views)
         max_iter, _ = self._epochs(len(loader))
         history += self._run_training(

@@ -80,6 +80,7 @@ FITS = {
             cdr_start=1,
             reassign=2,
             backbone_params=MLP,
+            **ONE_STAGE,
             **HEAD,
             **COMMON,
             **kw,

@@ -22,6 +22,7 @@ FAST = dict(
     predictor_hidden=32,
     backbone_params={"hidden_dims": (32,)},
     device="cpu",
+    neighbor_embedding=False,  # PIPCDR's own stage alone; the neighbour embedding is tested below
 )
 
 
@@ -247,3 +248,56 @@ def test_run_training_drives_the_task(blobs):
     history = run_training(task, loader, range(3), optimizer, scheduler)
     assert [r["epoch"] for r in history] == [0, 1, 2]
     assert all(r["pip"] > 0 for r in history) and history[2]["cdr"] > 0
+
+
+# ------------------------------------------------------------------ neighbour embedding
+def test_neighbor_embedding_stage_runs_first_on_vectors(blobs):
+    params = dict(FAST, neighbor_embedding="auto", neighbor_embedding_steps=8)
+    est = PIPCDRClustering(3, random_state=0, **params).fit(blobs[0])
+    net = est.module_
+    assert net.neighbor is not None and net.target_neighbor is not None
+    stages = [r for r in est.history_ if r.get("stage") == "neighbor_embedding"]
+    # 150 samples: batches of 75, 2 steps per epoch, 4 epochs numbered -4 to -1
+    assert [r["epoch"] for r in stages] == [-4, -3, -2, -1]
+    assert [r["epoch"] for r in est.history_[len(stages) :]] == list(range(FAST["max_iter"]))
+    assert est.transform(blobs[0]).shape == (150, FAST["projection_dim"])
+    assert np.array_equal(est.labels_, est.predict(blobs[0]))
+
+
+def test_neighbor_embedding_off_for_images_and_without_views():
+    images = torch.rand(40, 1, 8, 8)
+    auto = PIPCDRClustering(3, **dict(FAST, neighbor_embedding="auto", backbone_params=None))
+    assert auto._build_module(images).neighbor is None
+    vectors = torch.rand(40, 5)
+    assert auto._build_module(vectors).neighbor is not None
+    none = PIPCDRClustering(3, **dict(FAST, neighbor_embedding="auto", augment=None))
+    assert none._build_module(vectors).neighbor is None
+
+
+def test_sync_target_copies_the_online_encoder():
+    net = _pipcdr.PIPCDRNetwork(
+        torch.nn.Linear(5, 6),
+        6,
+        projection_dim=4,
+        projection_hidden=8,
+        predictor_hidden=8,
+        embedding_dim=3,
+    )
+    with torch.no_grad():
+        for p in net.online_parameters():
+            p.add_(1.0)
+    x = torch.randn(7, 5)
+    net.eval()
+    assert not torch.allclose(net.online(x), net.target(x))
+    net.sync_target()
+    assert torch.equal(net.online(x), net.target(x))
+    assert len(net.online_parameters()) == len(net.target_parameters())
+    assert not any(p.requires_grad for p in net.target_parameters())
+
+
+def test_neighbor_embedding_fit_is_deterministic(blobs):
+    params = dict(FAST, neighbor_embedding=True, neighbor_embedding_steps=6)
+    a = PIPCDRClustering(3, random_state=3, **params).fit(blobs[0])
+    b = PIPCDRClustering(3, random_state=3, **params).fit(blobs[0])
+    assert np.array_equal(a.labels_, b.labels_)
+    assert np.array_equal(a.cluster_centers_, b.cluster_centers_)
