@@ -32,7 +32,7 @@ ESTIMATORS = [
         self_labeling_warmup=1,
         self_labeling_threshold=0.5,
     ),
-    HardRegClustering(**TINY),
+    HardRegClustering(**TINY, neighbor_embedding_steps=10),
     PIPCDRClustering(
         **TINY,
         projection_dim=8,
@@ -42,7 +42,9 @@ ESTIMATORS = [
         cdr_start=1,
         neighbor_embedding_steps=10,
     ),
-    EntropyClustering(max_iter=10, n_heads=2, device="cpu", random_state=0),
+    EntropyClustering(
+        max_iter=10, n_heads=2, device="cpu", random_state=0, neighbor_embedding_steps=10
+    ),
 ]
 
 

@@ -31,7 +31,7 @@ def make_tiny(name, n_clusters=3, width=8, max_iter=2, images=False, entropy=Non
     no projection head and keeps its linear default on images).
     """
     if name == "Entropy":
-        settings = dict(max_iter=max_iter, n_heads=1, device="cpu")
+        settings = dict(max_iter=max_iter, n_heads=1, device="cpu", neighbor_embedding_steps=20)
         settings.update(entropy or {})
         return EntropyClustering(n_clusters, **settings).set_params(**params)
     settings = dict(
@@ -40,7 +40,9 @@ def make_tiny(name, n_clusters=3, width=8, max_iter=2, images=False, entropy=Non
         device="cpu",
         backbone_params=CNN if images else {"hidden_dims": (width,)},
     )
-    if name != "HardReg":
+    if name == "HardReg":
+        settings.update(neighbor_embedding_steps=20)
+    else:
         settings.update(projection_dim=width // 2, projection_hidden=width)
     if name == "PIPCDR":
         settings.update(predictor_hidden=width, warmup_epochs=1, cdr_start=1)

@@ -17,13 +17,20 @@ from skdeepcluster._training import (
 )
 from skdeepcluster.assignment import fairness_em, fairness_objective
 from skdeepcluster.base import BaseDeepClustering
+from skdeepcluster.cluster._neighbor_embedding import FrozenEncoderMixin, NeighborEmbeddingMixin
 from skdeepcluster.data import TensorBatchLoader, as_training_data
 from skdeepcluster.losses import self_labeling_loss
-from skdeepcluster.nn import BACKBONES
+from skdeepcluster.nn import BACKBONES, MLP, build_backbone
+
+#: The encoder of the neighbour-embedding stage: backbone hidden widths and the hidden
+#: width of the layer to ``neighbor_embedding_dim`` outputs.
+_NEIGHBOR_BACKBONE = {"hidden_dims": (256, 256)}
+_NEIGHBOR_HIDDEN = 256
 
 
-class EntropyNetwork(nn.Module):
-    """Softmax clustering model: standardisation, optional backbone, linear head(s).
+class EntropyNetwork(FrozenEncoderMixin, nn.Module):
+    """Softmax clustering model: optional fixed encoder, standardisation, optional
+    backbone, linear head(s).
 
     The head maps the backbone's features to ``n_heads`` blocks of
     ``n_clusters`` logits; each block is an independent clustering head. After
@@ -41,7 +48,11 @@ class EntropyNetwork(nn.Module):
         Number of clustering heads.
     shift, scale : Tensor of shape (n_input_features,), optional
         Fixed input standardisation ``(x - shift) / scale`` (buffers, not
-        trained); identity when omitted.
+        trained); identity when omitted. With ``neighbor`` they apply to its
+        output.
+    neighbor : torch.nn.Module or None, default=None
+        Encoder trained by the neighbour-embedding stage and then frozen
+        (:meth:`freeze_encoder`): the fixed feature map the head sits on.
 
     Examples
     --------
@@ -51,6 +62,9 @@ class EntropyNetwork(nn.Module):
     >>> net.keep_head(1)
     >>> net(torch.randn(5, 4)).shape, net.embed(torch.randn(5, 4)).shape
     (torch.Size([5, 1, 3]), torch.Size([5, 3]))
+    >>> net = EntropyNetwork(None, 2, n_clusters=3, neighbor=torch.nn.Linear(4, 2))
+    >>> net.features(torch.randn(5, 4)).shape
+    torch.Size([5, 2])
     """
 
     def __init__(
@@ -61,8 +75,10 @@ class EntropyNetwork(nn.Module):
         n_heads: int = 1,
         shift: torch.Tensor | None = None,
         scale: torch.Tensor | None = None,
+        neighbor: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        self.neighbor = neighbor
         self.has_backbone = backbone is not None
         self.backbone = backbone if backbone is not None else nn.Identity()
         self.n_clusters = int(n_clusters)
@@ -71,15 +87,27 @@ class EntropyNetwork(nn.Module):
         self.register_buffer("scale", scale)
         self.head = nn.Linear(int(in_features), self.n_clusters * self.n_heads)
 
+    def _encoder_parts(self) -> list[nn.Module]:
+        return [] if self.neighbor is None else [self.neighbor]
+
+    def neighbor_embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the neighbour-embedding encoder (the input when there is none)."""
+        return x if self.neighbor is None else self.neighbor(x)
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardised input through the backbone: the head's input."""
+        """Encoded, standardised input through the backbone: the head's input."""
+        x = self.encoder_features(x)
         if self.shift is not None:
             x = (x - self.shift) / self.scale
         return self.backbone(x).flatten(1)
 
+    def logits_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits of every head from head-input features, ``(batch, n_heads, n_clusters)``."""
+        return self.head(features).view(len(features), self.n_heads, self.n_clusters)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of every head, shape ``(batch, n_heads, n_clusters)``."""
-        return self.head(self.features(x)).view(len(x), self.n_heads, self.n_clusters)
+        return self.logits_from_features(self.features(x))
 
     def head_weight(self, head: int) -> torch.Tensor:
         """Weights :math:`v` of one head, shape ``(n_clusters, in_features)``."""
@@ -107,15 +135,17 @@ class EntropyNetwork(nn.Module):
 
 @torch.no_grad()
 def _predict_all(
-    net: EntropyNetwork, data: torch.Tensor, chunk: int = 4096, amp_dtype=None
+    net: EntropyNetwork, data: torch.Tensor, chunk: int = 4096, amp_dtype=None, forward=None
 ) -> torch.Tensor:
-    """Softmax predictions ``(n_heads, N, K)`` of the whole data set in evaluation mode."""
+    """Softmax predictions ``(n_heads, N, K)`` of the whole data set in evaluation mode
+    (``forward(batch)`` gives the logits, ``net`` by default)."""
+    forward = net if forward is None else forward
     was_training = net.training
     net.eval()
     parts = []
     for s in range(0, len(data), chunk):
         with autocast_context(data.device, amp_dtype):
-            logits = net(data[s : s + chunk])
+            logits = forward(data[s : s + chunk])
         parts.append(logits.float().softmax(-1))
     out = torch.cat(parts)
     net.train(was_training)
@@ -131,15 +161,21 @@ class _EntropyTask:
     data set are re-estimated by :func:`fairness_em` on that memory, warm-started
     from the previous step's pseudo-labels; the network then takes one step on
     the self-labeling loss of the batch.
+
+    ``forward`` maps a batch of ``data`` to the logits: the network, or its
+    head alone when ``data`` are the fixed features of a frozen encoder.
     """
 
-    def __init__(self, est: EntropyClustering, data, prior, views, generator) -> None:
+    def __init__(self, est: EntropyClustering, data, prior, views, generator, forward=None) -> None:
         self.est = est
         self.net: EntropyNetwork = est.module_
+        self.forward = self.net if forward is None else forward
         self.prior = prior
         self.views = views
         self.generator = generator
-        self.memory = _predict_all(self.net, data, amp_dtype=est._amp_dtype(data.device))
+        self.memory = _predict_all(
+            self.net, data, amp_dtype=est._amp_dtype(data.device), forward=self.forward
+        )
         self.pseudo: list[torch.Tensor | None] = [None] * self.net.n_heads
         self.context = None
 
@@ -167,11 +203,10 @@ class _EntropyTask:
         pass
 
     def training_step(self, index: torch.Tensor, x: torch.Tensor, epoch: int):
-        net = self.net
         if self.views is not None:
             with full_precision(x.device):
                 x = self.views(x, index, self.generator)
-        logits = net(x).float()
+        logits = self.forward(x).float()
         with full_precision(logits.device):
             return self._objective(index, logits.softmax(-1))
 
@@ -224,7 +259,7 @@ class _EntropyTask:
         ]
 
 
-class EntropyClustering(BaseDeepClustering):
+class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
     """Discriminative entropy clustering with self-labeling (Zhang & Boykov).
 
     A softmax model :math:`\\sigma(x) = \\mathrm{softmax}(v^\\top f(x) + b)` -- a
@@ -253,6 +288,24 @@ class EntropyClustering(BaseDeepClustering):
       from the latest prediction of every sample (kept in memory, refreshed by
       each mini-batch) and warm-started from the previous step's pseudo-labels;
     * **network**: one Adam step on the loss of the mini-batch.
+
+    **Fixed features for vectors** (``neighbor_embedding``, on by default for
+    vectors with ``backbone=None``). The paper reports the linear model on
+    fixed features; on raw pixels as vectors it is below k-means (MNIST 10k as
+    vectors, seeds 0-2: ACC 0.49 against 0.54). On vectors an encoder (an
+    MLP with two hidden layers of 256 units and a layer to
+    ``neighbor_embedding_dim`` outputs) is therefore first trained on
+    :func:`~skdeepcluster.losses.neighbor_embedding_loss` over pairs of
+    neighbours on the input's nearest-neighbour graph (the stage
+    :class:`~skdeepcluster.SeCuClustering` shares), then frozen; the linear
+    model of the paper is fitted on its embedding, computed once. The
+    embedding is not standardised: its units are those of the stage's
+    Student-t kernel, in which neighbours lie about one unit apart whatever
+    the input's scale, and standardising it by its overall spread (set by
+    the distances between clusters) shrank the clusters and left one empty
+    on digits (seeds 0-4: ACC 0.79-0.87 standardised, 0.93-0.96 not).
+    ``neighbor_embedding=False`` fits the linear model on the standardised
+    input, as before.
 
     The paper does not fix how often the pseudo-labels are re-estimated nor
     over which samples. In prototype runs on ``load_digits`` (one head, full
@@ -308,7 +361,8 @@ class EntropyClustering(BaseDeepClustering):
         solution about half of the time; with 8 heads each of 10 seeds reached
         ACC >= 0.78. The cost of a step grows linearly with ``n_heads``.
     standardize : bool, default=True
-        Centre each input feature and scale it to unit variance (statistics of
+        Without the neighbour-embedding encoder: centre each input feature and
+        scale it to unit variance (statistics of
         the training data, stored in the module; constant features are only
         centred) before the backbone or the head. For the linear model this is
         a reparametrisation, but it sets the geometry of the margin term and of
@@ -366,6 +420,21 @@ class EntropyClustering(BaseDeepClustering):
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit``; only the head
         kept by the previous fit is trained further.
+    neighbor_embedding : "auto" or bool, default="auto"
+        Fit the linear model on a neighbour-embedding encoder trained first and
+        then frozen (see above): ``backbone`` (an MLP with two hidden layers
+        of 256 units when ``None``) and a layer to ``neighbor_embedding_dim``
+        outputs, trained on pairs of neighbours
+        (:func:`~skdeepcluster.augment.default_vector_views`). ``"auto"``: on
+        for vectors with ``backbone=None``, off otherwise (images, and the
+        end-to-end model with a backbone).
+    neighbor_embedding_dim : int, default=10
+        Width of the neighbour embedding, the input of the linear head.
+    neighbor_embedding_steps : int, default=2500
+        Optimisation steps of the stage (Adam, step size 0.001, batches of 512
+        pairs; at most 200 epochs).
+    neighbor_embedding_dof : float, default=1.0
+        Degrees of freedom of the stage's Student-t kernel (1: t-SNE's Cauchy kernel).
 
     Attributes
     ----------
@@ -430,6 +499,7 @@ class EntropyClustering(BaseDeepClustering):
         "em_max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "backbone": [StrOptions(set(BACKBONES)), nn.Module, None],
+        **NeighborEmbeddingMixin._neighbor_embedding_constraints,
     }
 
     def __init__(
@@ -456,6 +526,10 @@ class EntropyClustering(BaseDeepClustering):
         checkpoint_dir=None,
         checkpoint_every=1,
         warm_start=False,
+        neighbor_embedding="auto",
+        neighbor_embedding_dim=10,
+        neighbor_embedding_steps=2500,
+        neighbor_embedding_dof=1.0,
     ):
         super().__init__(
             n_clusters,
@@ -480,6 +554,10 @@ class EntropyClustering(BaseDeepClustering):
         self.n_heads = n_heads
         self.standardize = standardize
         self.em_max_iter = em_max_iter
+        self.neighbor_embedding = neighbor_embedding
+        self.neighbor_embedding_dim = neighbor_embedding_dim
+        self.neighbor_embedding_steps = neighbor_embedding_steps
+        self.neighbor_embedding_dof = neighbor_embedding_dof
 
     # ------------------------------------------------------------ validation
     def _check_data_vs_params(self, X: np.ndarray) -> None:
@@ -518,9 +596,19 @@ class EntropyClustering(BaseDeepClustering):
             )
         return data.tensor.to(data.device)
 
+    def _uses_neighbor_embedding(self, data) -> bool:
+        """``"auto"`` is on for vectors in the fixed-feature setting (``backbone=None``):
+        the stage's neighbour views train the encoder only, the self-labeling sees the
+        samples alone."""
+        if self.neighbor_embedding == "auto":
+            return data.is_vector and self.backbone is None
+        return bool(self.neighbor_embedding)
+
     def _build_module(self, data) -> EntropyNetwork:
         data = as_training_data(data)
         tensor = self._in_memory(data)
+        if self._uses_neighbor_embedding(data):
+            return self._neighbor_network(data)
         shift = scale = None
         if self.standardize:
             shift = tensor.mean(dim=0)
@@ -534,14 +622,44 @@ class EntropyClustering(BaseDeepClustering):
             backbone, width = self._make_backbone(data)
         return EntropyNetwork(backbone, width, self.n_clusters, self.n_heads, shift, scale)
 
+    def _neighbor_network(self, data) -> EntropyNetwork:
+        """The linear model on a neighbour-embedding encoder: ``backbone`` (an MLP with
+        two hidden layers of 256 units when ``None``) and a layer to
+        ``neighbor_embedding_dim`` outputs. Its outputs are not standardised (see
+        ``standardize``)."""
+        if self.backbone is None:
+            if self.backbone_params:
+                raise ValueError("backbone_params can only be used with a named backbone.")
+            encoder = build_backbone("mlp", data.sample_shape, _NEIGHBOR_BACKBONE)
+            width = _NEIGHBOR_BACKBONE["hidden_dims"][-1]
+        else:
+            encoder, width = self._make_backbone(data)
+        dim = self.neighbor_embedding_dim
+        neighbor = nn.Sequential(encoder, nn.Flatten(1), MLP(width, (_NEIGHBOR_HIDDEN,), dim)).to(
+            data.device
+        )
+        return EntropyNetwork(None, dim, self.n_clusters, self.n_heads, neighbor=neighbor)
+
     # ------------------------------------------------------------------ train
     def _setup_training(self, data: torch.Tensor, generator: torch.Generator):
-        """Loader, task, optimiser and schedule of a fit."""
+        """Loader, task, optimiser and schedule of a fit.
+
+        With a frozen encoder and no views the head trains on the encoder's
+        (standardised) features, computed once, instead of the input.
+        """
         n = len(data)
         batch_size = n if self.batch_size is None else self.batch_size
+        views = self._make_views(data)
+        net = self.module_
+        forward = None
+        if net.frozen and views is None:
+            net.eval()
+            with torch.no_grad():
+                data = torch.cat([net.features(data[s : s + 4096]) for s in range(0, n, 4096)])
+            forward = net.logits_from_features
         loader = TensorBatchLoader(data, batch_size, shuffle=True, generator=generator)
         prior = torch.as_tensor(self._check_prior(), dtype=torch.float32, device=data.device)
-        task = _EntropyTask(self, data, prior, self._make_views(data), generator)
+        task = _EntropyTask(self, data, prior, views, generator, forward)
         net = self.module_
         groups = [{"params": list(net.head.parameters()), "weight_decay": 0.0}]
         backbone = list(net.backbone.parameters())
@@ -559,9 +677,16 @@ class EntropyClustering(BaseDeepClustering):
         return loader, task, optimizer, scheduler
 
     def _train(self, data, generator, hooks):
+        training_data = as_training_data(data)
         data = self._in_memory(data)
+        history = []
+        net = self.module_
+        if net.neighbor is not None:
+            views = self._fit_views(self._two_views(training_data), training_data)
+            history += self._neighbor_embedding_stage(training_data, views, generator, hooks, end=0)
+            net.freeze_encoder()
         loader, task, optimizer, scheduler = self._setup_training(data, generator)
-        history = self._run_training(
+        history += self._run_training(
             task,
             loader,
             range(self.max_iter),

@@ -168,3 +168,56 @@ class NeighborEmbeddingMixin:
             device=data.device,
             amp_dtype=self._amp_dtype(data.device),
         )
+
+
+class FrozenEncoderMixin:
+    """A network whose neighbour-embedding encoder becomes a fixed feature map.
+
+    The network (an :class:`torch.nn.Module`) lists the modules of that encoder
+    in :meth:`_encoder_parts` and computes it in ``neighbor_embed``. After
+    :meth:`freeze_encoder` the encoder has no gradient, :meth:`encoder_features`
+    runs it without autograd, and :meth:`train` keeps it in evaluation mode, so
+    its batch-norm layers use the running statistics of the stage in training
+    as in prediction.
+
+    Examples
+    --------
+    >>> class Net(FrozenEncoderMixin, torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.neighbor = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    ...     def _encoder_parts(self):
+    ...         return [self.neighbor]
+    ...     def neighbor_embed(self, x):
+    ...         return self.neighbor(x)
+    >>> net = Net()
+    >>> net.freeze_encoder()
+    >>> net.train().neighbor.training, net.encoder_features(torch.randn(4, 3)).requires_grad
+    (False, False)
+    """
+
+    frozen: bool = False
+
+    def _encoder_parts(self) -> list:
+        raise NotImplementedError
+
+    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``neighbor_embed(x)``, without autograd once the encoder is frozen."""
+        if not self.frozen:
+            return self.neighbor_embed(x)
+        with torch.no_grad():
+            return self.neighbor_embed(x)
+
+    def freeze_encoder(self) -> None:
+        """Fix the encoder: no gradient, evaluation mode from now on."""
+        self.frozen = True
+        for part in self._encoder_parts():
+            part.requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            for part in self._encoder_parts():
+                part.eval()
+        return self

@@ -68,7 +68,9 @@ FITS = {
         "blobs",
     ),
     "hardreg": (
-        lambda **kw: HardRegClustering(3, max_iter=4, backbone_params=MLP, **COMMON, **kw),
+        lambda **kw: HardRegClustering(
+            3, max_iter=4, backbone_params=MLP, **ONE_STAGE, **COMMON, **kw
+        ),
         "blobs",
     ),
     "pipcdr": (
@@ -88,7 +90,7 @@ FITS = {
         "blobs",
     ),
     "entropy": (
-        lambda **kw: EntropyClustering(3, max_iter=6, n_heads=2, **COMMON, **kw),
+        lambda **kw: EntropyClustering(3, max_iter=6, n_heads=2, **ONE_STAGE, **COMMON, **kw),
         "blobs",
     ),
     "secu_images": (

@@ -12,7 +12,9 @@ from skdeepcluster.assignment import fairness_em
 from skdeepcluster.cluster import _entropy
 
 # short fits: fewer, larger steps than the defaults
-FAST = dict(max_iter=60, n_heads=2, lr=0.05, device="cpu")
+FAST = dict(max_iter=60, n_heads=2, lr=0.05, device="cpu", neighbor_embedding=False)
+#: The linear model on the input itself (the paper's fixed-feature setting on given features).
+LINEAR = dict(device="cpu", neighbor_embedding=False)
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +79,11 @@ def test_fairness_keeps_every_cluster_and_lam_zero_collapses():
     # Structureless data: without fairness the cheapest decisive model drops
     # clusters (the bias alone can make every prediction confident).
     X = np.random.default_rng(0).normal(size=(300, 2))
-    kept = EntropyClustering(4, random_state=0, device="cpu").fit(X)
+    kept = EntropyClustering(4, random_state=0, **LINEAR).fit(X)
     sizes = np.bincount(kept.labels_, minlength=4)
     assert sizes.min() > 0.5 * len(X) / 4
     assert np.allclose(kept.predict_proba(X).mean(0), 0.25, atol=0.05)
-    collapsed = EntropyClustering(4, lam=0.0, random_state=0, device="cpu").fit(X)
+    collapsed = EntropyClustering(4, lam=0.0, random_state=0, **LINEAR).fit(X)
     assert (np.bincount(collapsed.labels_, minlength=4) == 0).sum() >= 1
 
 
@@ -93,12 +95,12 @@ def test_user_prior_sets_cluster_sizes_on_imbalanced_data():
         random_state=0,
     )
     prior = np.array([0.6, 0.3, 0.1])
-    est = EntropyClustering(3, prior=prior, random_state=0, device="cpu").fit(X)
+    est = EntropyClustering(3, prior=prior, random_state=0, **LINEAR).fit(X)
     sizes = np.bincount(est.labels_, minlength=3) / len(X)
     assert np.abs(sizes - prior).max() < 0.03  # cluster k has about prior[k] of the data
     assert adjusted_rand_score(y, est.labels_) > 0.9
     # the uniform default pulls the sizes toward equal ones instead
-    uniform = EntropyClustering(3, random_state=0, device="cpu").fit(X)
+    uniform = EntropyClustering(3, random_state=0, **LINEAR).fit(X)
     assert np.bincount(uniform.labels_, minlength=3).min() > 0.2 * len(X)
 
 
@@ -201,3 +203,30 @@ def test_user_backbone_is_copied_and_pickle_roundtrip(blobs):
     assert est.module_.backbone is not user
     restored = pickle.loads(pickle.dumps(est))
     assert np.array_equal(restored.predict(X), est.predict(X))
+
+
+# ------------------------------------------------------- neighbour-embedding stage
+def test_neighbor_embedding_gives_the_fixed_features_of_the_linear_model(blobs):
+    X, y = blobs
+    params = dict(FAST, neighbor_embedding="auto", neighbor_embedding_steps=200)
+    est = EntropyClustering(3, random_state=0, **params).fit(X)
+    net = est.module_
+    assert net.neighbor is not None and net.frozen and not net.has_backbone
+    assert net.shift is None  # the embedding keeps its own units
+    stages = [r for r in est.history_ if r.get("stage") == "neighbor_embedding"]
+    assert len(stages) > 0 and est.history_[len(stages)]["epoch"] == 0
+    assert net.head.in_features == 10
+    assert not any(p.requires_grad for p in net.neighbor.parameters())
+    # trained on features computed once, the head predicts the same through the encoder
+    assert np.array_equal(est.labels_, est.predict(X))
+    assert adjusted_rand_score(y, est.labels_) > 0.8
+
+
+def test_neighbor_embedding_auto_only_for_the_linear_model_on_vectors():
+    vectors = torch.rand(40, 5)
+    auto = EntropyClustering(3, device="cpu")
+    assert auto._build_module(vectors).neighbor is not None
+    assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is None
+    mlp = EntropyClustering(3, backbone="mlp", device="cpu")
+    assert mlp._build_module(vectors).neighbor is None
+    assert EntropyClustering(3, neighbor_embedding=False)._build_module(vectors).neighbor is None

@@ -13,7 +13,13 @@ from skdeepcluster.assignment import hard_regularized_assignment, hard_regulariz
 from skdeepcluster.cluster import _hardreg
 from skdeepcluster.losses import hardreg_cost, hardreg_loss
 
-FAST = dict(max_iter=5, batch_size=32, backbone_params={"hidden_dims": (32,)}, device="cpu")
+FAST = dict(
+    max_iter=5,
+    batch_size=32,
+    backbone_params={"hidden_dims": (32,)},
+    device="cpu",
+    neighbor_embedding=False,
+)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +142,7 @@ def test_hard_regularisation_prevents_the_collapse_of_plain_nearest_centroid(dig
     settings = dict(
         max_iter=40, batch_size=50, lr=0.05, center_lr=0.05, whiten=False,
         backbone_params={"hidden_dims": (32,)}, device="cpu", random_state=2,
+        neighbor_embedding=False,
     )  # fmt: skip
     collapsed = HardRegClustering(10, assignment="nearest", **settings).fit(X)
     sizes = np.array(collapsed.history_[-1]["cluster_sizes"])
@@ -255,6 +262,13 @@ def test_default_embedding_dim(n_features, n_clusters, expected):
     assert est.transform(X).shape == (60, expected)
 
 
+@pytest.mark.parametrize("n_clusters, dim, expected", [(3, 10, 2), (2, 10, 1), (12, 10, 10)])
+def test_default_embedding_dim_on_the_neighbor_embedding(n_clusters, dim, expected):
+    est = HardRegClustering(n_clusters, neighbor_embedding_dim=dim, **FAST)
+    net = est._network(torch.rand(40, 6), neighbor_embedding=True)
+    assert net.projection.in_features == dim and net.projection.out_features == expected
+
+
 def test_pickle_roundtrip(blobs):
     X, _ = blobs
     est = HardRegClustering(3, random_state=0, **FAST).fit(X)
@@ -310,3 +324,47 @@ def test_silent_by_default_and_verbose_progress(blobs, capsys):
     assert captured.out == "" and captured.err == ""
     HardRegClustering(3, random_state=0, verbose=1, **dict(FAST, max_iter=2)).fit(X)
     assert "HardRegClustering" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- neighbour-embedding stage
+def test_neighbor_embedding_stage_then_a_frozen_encoder(blobs):
+    X = blobs[0]
+    params = dict(FAST, neighbor_embedding="auto", neighbor_embedding_steps=200)
+    est = HardRegClustering(3, random_state=0, **params)
+    recorded = {}
+
+    original = est._setup_training
+
+    def setup(data, generator, stream=False):
+        # the encoder as the clustering starts: after the stage, before any clustering step
+        recorded["encoder"] = [
+            t.clone() for part in est.module_._encoder_parts() for t in part.state_dict().values()
+        ]
+        return original(data, generator, stream)
+
+    est._setup_training = setup
+    est.fit(X)
+    net = est.module_
+    assert net.neighbor is not None and net.frozen
+    stages = [r for r in est.history_ if r.get("stage") == "neighbor_embedding"]
+    # 150 samples: batches of 75, 2 steps per epoch, 100 epochs numbered -100 to -1
+    assert [r["epoch"] for r in stages] == list(range(-100, 0))
+    assert [r["epoch"] for r in est.history_[len(stages) :]] == list(range(FAST["max_iter"]))
+    # the clustering epochs left the encoder (batch-norm statistics included) as the stage made it
+    after = [t for part in net._encoder_parts() for t in part.state_dict().values()]
+    assert all(torch.equal(a, b) for a, b in zip(recorded["encoder"], after, strict=True))
+    assert not any(p.requires_grad for part in net._encoder_parts() for p in part.parameters())
+    # the projection reads the 10-dim neighbour embedding; K - 1 = 2 dims
+    assert net.projection.in_features == 10 and est.cluster_centers_.shape == (3, 2)
+    assert np.array_equal(est.labels_, est.predict(X))
+    assert adjusted_rand_score(blobs[1], est.labels_) > 0.9
+
+
+def test_neighbor_embedding_off_for_images_and_streams():
+    auto = HardRegClustering(3, **dict(FAST, neighbor_embedding="auto", backbone_params=None))
+    assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is None
+    vectors = torch.rand(40, 5)
+    assert auto._build_module(vectors).neighbor is not None
+    assert auto._build_stream_module(vectors).neighbor is None
+    off = HardRegClustering(3, **dict(FAST, neighbor_embedding=False))
+    assert off._build_module(vectors).neighbor is None
