@@ -17,15 +17,17 @@ from skdeepcluster._training import (
 )
 from skdeepcluster.assignment import fairness_em, fairness_objective
 from skdeepcluster.base import BaseDeepClustering
-from skdeepcluster.cluster._neighbor_embedding import FrozenEncoderMixin, NeighborEmbeddingMixin
+from skdeepcluster.cluster._neighbor_embedding import (
+    NEIGHBOR_EMBEDDING_HIDDEN,
+    FrozenEncoderMixin,
+    NeighborEmbeddingMixin,
+)
 from skdeepcluster.data import TensorBatchLoader, as_training_data
 from skdeepcluster.losses import self_labeling_loss
 from skdeepcluster.nn import BACKBONES, MLP, build_backbone
 
-#: The encoder of the neighbour-embedding stage: backbone hidden widths and the hidden
-#: width of the layer to ``neighbor_embedding_dim`` outputs.
+#: Hidden widths of the MLP of the neighbour-embedding encoder (``backbone=None``).
 _NEIGHBOR_BACKBONE = {"hidden_dims": (256, 256)}
-_NEIGHBOR_HIDDEN = 256
 
 
 class EntropyNetwork(FrozenEncoderMixin, nn.Module):
@@ -635,9 +637,9 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         else:
             encoder, width = self._make_backbone(data)
         dim = self.neighbor_embedding_dim
-        neighbor = nn.Sequential(encoder, nn.Flatten(1), MLP(width, (_NEIGHBOR_HIDDEN,), dim)).to(
-            data.device
-        )
+        neighbor = nn.Sequential(
+            encoder, nn.Flatten(1), MLP(width, (NEIGHBOR_EMBEDDING_HIDDEN,), dim)
+        ).to(data.device)
         return EntropyNetwork(None, dim, self.n_clusters, self.n_heads, neighbor=neighbor)
 
     # ------------------------------------------------------------------ train
@@ -645,7 +647,7 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         """Loader, task, optimiser and schedule of a fit.
 
         With a frozen encoder and no views the head trains on the encoder's
-        (standardised) features, computed once, instead of the input.
+        features, computed once, instead of the input.
         """
         n = len(data)
         batch_size = n if self.batch_size is None else self.batch_size
@@ -653,9 +655,7 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         net = self.module_
         forward = None
         if net.frozen and views is None:
-            net.eval()
-            with torch.no_grad():
-                data = torch.cat([net.features(data[s : s + 4096]) for s in range(0, n, 4096)])
+            data = self._eval_map(as_training_data(data), net.features)
             forward = net.logits_from_features
         loader = TensorBatchLoader(data, batch_size, shuffle=True, generator=generator)
         prior = torch.as_tensor(self._check_prior(), dtype=torch.float32, device=data.device)
@@ -682,9 +682,7 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         history = []
         net = self.module_
         if net.neighbor is not None:
-            views = self._fit_views(self._two_views(training_data), training_data)
-            history += self._neighbor_embedding_stage(training_data, views, generator, hooks, end=0)
-            net.freeze_encoder()
+            history += self._frozen_encoder_stage(training_data, generator, hooks)
         loader, task, optimizer, scheduler = self._setup_training(data, generator)
         history += self._run_training(
             task,

@@ -14,7 +14,11 @@ from skdeepcluster._training import RunningCounts, full_precision
 from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import hard_regularized_assignment
 from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
-from skdeepcluster.cluster._neighbor_embedding import FrozenEncoderMixin, NeighborEmbeddingMixin
+from skdeepcluster.cluster._neighbor_embedding import (
+    NEIGHBOR_EMBEDDING_HIDDEN,
+    FrozenEncoderMixin,
+    NeighborEmbeddingMixin,
+)
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import hardreg_cost, hardreg_loss
 from skdeepcluster.nn import MLP, BatchWhitening
@@ -25,8 +29,6 @@ _DEFAULT_MLP = {"hidden_dims": (512,)}
 _MAX_DEFAULT_EMBEDDING = 128
 #: Samples used to initialise the projection and the centroids.
 _INIT_POOL = 4096
-#: Hidden width of the neighbour-embedding layer.
-_NEIGHBOR_HIDDEN = 256
 
 
 class HardRegNetwork(FrozenEncoderMixin, nn.Module):
@@ -76,7 +78,7 @@ class HardRegNetwork(FrozenEncoderMixin, nn.Module):
         self.backbone = backbone
         self.neighbor = None
         if neighbor_dim is not None:
-            self.neighbor = MLP(in_features, (_NEIGHBOR_HIDDEN,), neighbor_dim)
+            self.neighbor = MLP(in_features, (NEIGHBOR_EMBEDDING_HIDDEN,), neighbor_dim)
             in_features = neighbor_dim
         self.projection = nn.Linear(in_features, embedding_dim)
         self.whitening = BatchWhitening(embedding_dim) if whiten else None
@@ -694,9 +696,7 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         history = []
         net = self.module_
         if net.neighbor is not None:
-            views = self._fit_views(self._two_views(data), data)
-            history += self._neighbor_embedding_stage(data, views, generator, hooks, end=0)
-            net.freeze_encoder()
+            history += self._frozen_encoder_stage(data, generator, hooks)
         loader, task, optimizer = self._setup_training(data, generator)
         history += self._run_training(
             task,

@@ -18,6 +18,10 @@ NEIGHBOR_EMBEDDING_BATCH_SIZE = 512
 NEIGHBOR_EMBEDDING_LR = 1e-3
 
 
+#: Hidden width of the neighbour-embedding layer of the estimators whose encoder is frozen
+#: after the stage (HardRegClustering, EntropyClustering).
+NEIGHBOR_EMBEDDING_HIDDEN = 256
+
 #: Most epochs of the stage: small data sets get fewer steps than asked for.
 NEIGHBOR_EMBEDDING_MAX_EPOCHS = 200
 
@@ -168,6 +172,15 @@ class NeighborEmbeddingMixin:
             device=data.device,
             amp_dtype=self._amp_dtype(data.device),
         )
+
+    def _frozen_encoder_stage(self, data, generator, hooks) -> list[dict]:
+        """The stage on the default neighbour views of ``data`` (epochs ``-n`` to
+        ``-1``), after which the encoder of ``module_`` (a
+        :class:`FrozenEncoderMixin`) is frozen; the stage's history."""
+        views = self._fit_views(self._two_views(data), data)
+        history = self._neighbor_embedding_stage(data, views, generator, hooks, end=0)
+        self.module_.freeze_encoder()
+        return history
 
 
 class FrozenEncoderMixin:
