@@ -29,6 +29,23 @@ _DEFAULT_MLP = {"hidden_dims": (512,)}
 _MAX_DEFAULT_EMBEDDING = 128
 #: Samples used to initialise the projection and the centroids.
 _INIT_POOL = 4096
+#: Optimisation steps of ``max_iter="auto"`` on the frozen encoder (60 epochs of 10,000
+#: samples in batches of 256).
+AUTO_STEPS = 2400
+#: Most epochs of ``max_iter="auto"``, and its epochs end to end.
+AUTO_MAX_EPOCHS = 60
+
+
+def auto_epochs(batches: int) -> int:
+    """Epochs of ``max_iter="auto"`` for ``batches`` mini-batches per epoch: about
+    :data:`AUTO_STEPS` steps, at least 1 and at most :data:`AUTO_MAX_EPOCHS` epochs.
+
+    Examples
+    --------
+    >>> auto_epochs(7), auto_epochs(39), auto_epochs(273), auto_epochs(3906)
+    (60, 60, 9, 1)
+    """
+    return int(min(max(round(AUTO_STEPS / max(batches, 1)), 1), AUTO_MAX_EPOCHS))
 
 
 class HardRegNetwork(FrozenEncoderMixin, nn.Module):
@@ -363,8 +380,17 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
     projection_init : {"pca", "random"}, default="pca"
         Initialise the projection by the top principal directions of the
         backbone's initial features, or keep PyTorch's random initialisation.
-    max_iter : int, default=60
-        Training epochs.
+    max_iter : int or "auto", default="auto"
+        Training epochs. ``"auto"``: 60 epochs when the network trains end to
+        end; on the frozen neighbour-embedding encoder (vectors by default),
+        about 2,400 optimisation steps, at most 60 epochs (:func:`auto_epochs`):
+        60 epochs up to about 10,000 samples, fewer above. There only the
+        projection and the centroids learn, and longer training lost clusters
+        it had found: on the frozen neighbour embedding of all 70,000 MNIST
+        digits (seed 0) 9 epochs (2,457 steps) gave ACC 0.943, 20 epochs 0.855
+        and 60 epochs (16,380 steps) 0.830, ending with two clusters that
+        each held half of the 5s and half of the 6s; on 10,000 digits 60
+        epochs are 2,340 steps.
     batch_size : int, default=256
         Mini-batch size (paper: 256). The last incomplete batch of an epoch is
         dropped (the order is reshuffled every epoch), so the batch statistics
@@ -498,6 +524,7 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         "whiten": ["boolean"],
         "projection_init": [StrOptions({"pca", "random"})],
         "center_lr": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
         **NeighborEmbeddingMixin._neighbor_embedding_constraints,
     }
@@ -514,7 +541,7 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         embedding_dim=None,
         whiten=True,
         projection_init="pca",
-        max_iter=60,
+        max_iter="auto",
         batch_size=256,
         lr=3e-3,
         center_lr=0.03,
@@ -698,10 +725,11 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         if net.neighbor is not None:
             history += self._frozen_encoder_stage(data, generator, hooks)
         loader, task, optimizer = self._setup_training(data, generator)
+        epochs = self._epochs(len(loader))
         history += self._run_training(
             task,
             loader,
-            range(self.max_iter),
+            range(epochs),
             optimizer,
             None,
             hooks,
@@ -710,8 +738,14 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         )
         self.labels_ = self._predicted_labels(data)
         self.cluster_centers_ = self.module_.centroids.detach().cpu().numpy().copy()
-        self.n_iter_ = self.max_iter
+        self.n_iter_ = epochs
         return history
+
+    def _epochs(self, batches: int) -> int:
+        """Training epochs of ``fit`` for ``batches`` mini-batches per epoch."""
+        if self.max_iter != "auto":
+            return int(self.max_iter)
+        return auto_epochs(batches) if self.module_.frozen else AUTO_MAX_EPOCHS
 
     def _train_chunk(self, data, generator, hooks):
         """One ``partial_fit`` call: passes over the chunk; ``labels_`` are its predictions."""

@@ -360,6 +360,29 @@ def test_neighbor_embedding_stage_then_a_frozen_encoder(blobs):
     assert adjusted_rand_score(blobs[1], est.labels_) > 0.9
 
 
+@pytest.mark.parametrize(
+    ("batches", "expected"), [(1, 60), (7, 60), (39, 60), (41, 59), (273, 9), (3906, 1), (10**6, 1)]
+)
+def test_auto_epochs_give_a_fixed_step_budget(batches, expected):
+    assert _hardreg.auto_epochs(batches) == expected
+
+
+def test_auto_max_iter_shortens_only_the_frozen_encoder_fit(blobs, monkeypatch):
+    # 150 samples in batches of 16: 9 steps per epoch
+    monkeypatch.setattr(_hardreg, "AUTO_STEPS", 27)
+    monkeypatch.setattr(_hardreg, "AUTO_MAX_EPOCHS", 5)
+    params = dict(FAST, max_iter="auto", batch_size=16, neighbor_embedding_steps=2)
+    frozen = HardRegClustering(3, random_state=0, **dict(params, neighbor_embedding=True))
+    frozen.fit(blobs[0])
+    assert frozen.module_.frozen and frozen.n_iter_ == 3
+    clustering = [r for r in frozen.history_ if r.get("stage") != "neighbor_embedding"]
+    assert [r["epoch"] for r in clustering] == [0, 1, 2]
+    end_to_end = HardRegClustering(3, random_state=0, **params).fit(blobs[0])
+    assert not end_to_end.module_.frozen and end_to_end.n_iter_ == 5
+    with pytest.raises(ValueError, match="max_iter"):
+        HardRegClustering(3, max_iter="long").fit(blobs[0])
+
+
 def test_neighbor_embedding_off_for_images_and_streams():
     auto = HardRegClustering(3, **dict(FAST, neighbor_embedding="auto", backbone_params=None))
     assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is None
