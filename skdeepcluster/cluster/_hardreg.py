@@ -18,6 +18,7 @@ from skdeepcluster.cluster._neighbor_embedding import (
     NEIGHBOR_EMBEDDING_HIDDEN,
     FrozenEncoderMixin,
     NeighborEmbeddingMixin,
+    StagedNetworkMixin,
 )
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import hardreg_cost, hardreg_loss
@@ -240,7 +241,9 @@ class _HardRegTask:
                 self.counts = self.counts + others.to(self.counts.dtype)
 
 
-class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepClustering):
+class HardRegClustering(
+    NeighborEmbeddingMixin, StagedNetworkMixin, _PartialFitMixin, BaseDeepClustering
+):
     """Online deep clustering with hard-regularised assignments (no augmentation).
 
     An encoder and K learnable centroids are trained together, one
@@ -634,15 +637,6 @@ class HardRegClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepCluste
         if self.neighbor_embedding == "auto":
             return data.is_vector
         return bool(self.neighbor_embedding)
-
-    def _build_module(self, data: TrainingData) -> HardRegNetwork:
-        data = as_training_data(data)
-        return self._network(data, self._uses_neighbor_embedding(data))
-
-    def _build_stream_module(self, data: TrainingData) -> HardRegNetwork:
-        """No neighbour-embedding layer in a stream: ``partial_fit`` has no stage to
-        train it before clustering."""
-        return self._network(data, neighbor_embedding=False)
 
     def _network(self, data: TrainingData, neighbor_embedding: bool) -> HardRegNetwork:
         data = as_training_data(data)

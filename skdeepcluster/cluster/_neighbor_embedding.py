@@ -10,6 +10,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skdeepcluster._training import StatelessTask, full_precision
+from skdeepcluster.data import as_training_data
 from skdeepcluster.losses import neighbor_embedding_loss
 
 #: Mini-batch size of the stage: the other 511 pairs of a batch are the negatives of each pair.
@@ -181,6 +182,35 @@ class NeighborEmbeddingMixin:
         history = self._neighbor_embedding_stage(data, views, generator, hooks, end=0)
         self.module_.freeze_encoder()
         return history
+
+
+class StagedNetworkMixin:
+    """Network building of a streaming estimator with a neighbour-embedding stage.
+
+    The estimator's ``_network(data, neighbor_embedding)`` builds its network
+    with or without the neighbour-embedding layer; ``fit`` gets the layer
+    where :meth:`NeighborEmbeddingMixin._uses_neighbor_embedding` says so, and
+    ``partial_fit`` never does, since a stream has no stage to train it.
+
+    Examples
+    --------
+    >>> from skdeepcluster import HardRegClustering, SeCuClustering
+    >>> [issubclass(c, StagedNetworkMixin) for c in (SeCuClustering, HardRegClustering)]
+    [True, True]
+    >>> HardRegClustering(3)._build_stream_module(torch.rand(40, 5)).neighbor is None
+    True
+    """
+
+    def _build_module(self, data):
+        """``fit``'s network, from the estimator's ``_network(data, neighbor_embedding)``,
+        with the neighbour-embedding layer when :meth:`_uses_neighbor_embedding`."""
+        data = as_training_data(data)
+        return self._network(data, self._uses_neighbor_embedding(data))
+
+    def _build_stream_module(self, data):
+        """No neighbour-embedding layer in a stream: ``partial_fit`` has no stage to
+        train it before clustering."""
+        return self._network(data, neighbor_embedding=False)
 
 
 class FrozenEncoderMixin:

@@ -25,7 +25,7 @@ from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
 from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
 from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
-from skdeepcluster.cluster._neighbor_embedding import NeighborEmbeddingMixin
+from skdeepcluster.cluster._neighbor_embedding import NeighborEmbeddingMixin, StagedNetworkMixin
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import (
     closed_form_centers,
@@ -459,7 +459,9 @@ class _SelfLabelingTask(StatelessTask):
         }
 
 
-class SeCuClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepClustering):
+class SeCuClustering(
+    NeighborEmbeddingMixin, StagedNetworkMixin, _PartialFitMixin, BaseDeepClustering
+):
     """Stable Cluster Discrimination (SeCu): one-stage deep clustering.
 
     An encoder (``backbone`` + a projection MLP, output L2-normalised) and K unit
@@ -921,15 +923,6 @@ class SeCuClustering(NeighborEmbeddingMixin, _PartialFitMixin, BaseDeepClusterin
 
     # ----------------------------------------------------------------- module
     _default_mlp_params = {"hidden_dims": (256, 256)}
-
-    def _build_module(self, data: TrainingData) -> SeCuNetwork:
-        data = as_training_data(data)
-        return self._network(data, self._uses_neighbor_embedding(data))
-
-    def _build_stream_module(self, data: TrainingData) -> SeCuNetwork:
-        """No neighbour-embedding layer in a stream: ``partial_fit`` has no stage to
-        train it before clustering."""
-        return self._network(data, neighbor_embedding=False)
 
     def _network(self, data: TrainingData, neighbor_embedding: bool) -> SeCuNetwork:
         data = as_training_data(data)
