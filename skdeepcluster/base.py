@@ -350,10 +350,14 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             return default_backbone(data.sample_shape)
         return self.backbone
 
-    def _make_backbone(self, data: TrainingData) -> tuple[nn.Module, int]:
-        """This fit's backbone, on the training device, and the width of its output."""
+    def _make_backbone(self, data: TrainingData, backbone=None) -> tuple[nn.Module, int]:
+        """This fit's backbone, on the training device, and the width of its output.
+
+        ``backbone`` overrides the resolved ``self.backbone`` (a name or a module).
+        """
         data = as_training_data(data)
-        backbone = self._resolved_backbone(data)
+        if backbone is None:
+            backbone = self._resolved_backbone(data)
         params = self.backbone_params
         if params is None and isinstance(backbone, str) and backbone == "mlp":
             params = self._default_mlp_params

@@ -291,10 +291,11 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
       each mini-batch) and warm-started from the previous step's pseudo-labels;
     * **network**: one Adam step on the loss of the mini-batch.
 
-    **Fixed features for vectors** (``neighbor_embedding``, on by default for
-    vectors with ``backbone=None``). The paper reports the linear model on
-    fixed features; on raw pixels as vectors it is below k-means (MNIST 10k as
-    vectors, seeds 0-2: ACC 0.49 against 0.54). On vectors an encoder (an
+    **Fixed features from a neighbour embedding** (``neighbor_embedding``, on
+    by default with ``backbone=None``, for vectors and image arrays). The
+    paper reports the linear model on fixed features; on raw pixels it is
+    below k-means (MNIST 10k as vectors, seeds 0-2: ACC 0.49 against 0.54). An
+    encoder (an
     MLP with two hidden layers of 256 units and a layer to
     ``neighbor_embedding_dim`` outputs) is therefore first trained on
     :func:`~skdeepcluster.losses.neighbor_embedding_loss` over pairs of
@@ -307,7 +308,8 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
     the distances between clusters) shrank the clusters and left one empty
     on digits (seeds 0-4: ACC 0.79-0.87 standardised, 0.93-0.96 not).
     ``neighbor_embedding=False`` fits the linear model on the standardised
-    input, as before.
+    input, as before. Image arrays are flattened by the MLP, so an image
+    array and its pixel vectors give the same fit.
 
     The paper does not fix how often the pseudo-labels are re-estimated nor
     over which samples. In prototype runs on ``load_digits`` (one head, full
@@ -392,8 +394,10 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         regularisation of the feature extractor's parameters; the head is
         regularised by ``gamma`` instead.
     backbone : None, str or torch.nn.Module, default=None
-        ``None``: the head sits on the (standardised) input features, flattened
-        for images. A name from :data:`skdeepcluster.nn.BACKBONES` (``"mlp"``,
+        ``None``: the linear model of the paper, on the frozen neighbour
+        embedding (``neighbor_embedding="auto"``) or, with
+        ``neighbor_embedding=False``, on the standardised input features,
+        flattened for images. A name from :data:`skdeepcluster.nn.BACKBONES` (``"mlp"``,
         or ``"cnn"`` and the ResNets for image arrays) or a module mapping a
         batch of inputs to features: the backbone is trained together with the
         head. There is no ``"auto"``: the default is the linear model.
@@ -428,8 +432,8 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         of 256 units when ``None``) and a layer to ``neighbor_embedding_dim``
         outputs, trained on pairs of neighbours
         (:func:`~skdeepcluster.augment.default_vector_views`). ``"auto"``: on
-        for vectors with ``backbone=None``, off otherwise (images, and the
-        end-to-end model with a backbone).
+        with ``backbone=None`` (vectors and image arrays), off for the
+        end-to-end model with a backbone.
     neighbor_embedding_dim : int, default=10
         Width of the neighbour embedding, the input of the linear head.
     neighbor_embedding_steps : int, default=2500
@@ -599,11 +603,11 @@ class EntropyClustering(NeighborEmbeddingMixin, BaseDeepClustering):
         return data.tensor.to(data.device)
 
     def _uses_neighbor_embedding(self, data) -> bool:
-        """``"auto"`` is on for vectors in the fixed-feature setting (``backbone=None``):
-        the stage's neighbour views train the encoder only, the self-labeling sees the
-        samples alone."""
+        """``"auto"`` is on in the fixed-feature setting (``backbone=None``), for vectors
+        and image arrays alike: the stage's neighbour views train the encoder only, the
+        self-labeling sees the samples alone."""
         if self.neighbor_embedding == "auto":
-            return data.is_vector and self.backbone is None
+            return self.backbone is None
         return bool(self.neighbor_embedding)
 
     def _build_module(self, data) -> EntropyNetwork:

@@ -10,6 +10,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skdeepcluster._training import StatelessTask, full_precision
+from skdeepcluster.augment import default_vector_views
 from skdeepcluster.data import as_training_data
 from skdeepcluster.losses import neighbor_embedding_loss
 
@@ -175,10 +176,17 @@ class NeighborEmbeddingMixin:
         )
 
     def _frozen_encoder_stage(self, data, generator, hooks) -> list[dict]:
-        """The stage on the default neighbour views of ``data`` (epochs ``-n`` to
-        ``-1``), after which the encoder of ``module_`` (a
-        :class:`FrozenEncoderMixin`) is frozen; the stage's history."""
-        views = self._fit_views(self._two_views(data), data)
+        """The stage on the neighbour views of ``data`` (epochs ``-n`` to ``-1``),
+        after which the encoder of ``module_`` (a :class:`FrozenEncoderMixin`) is
+        frozen; the stage's history.
+
+        The views are :func:`~skdeepcluster.augment.default_vector_views` for
+        vectors and images alike (the methods with a frozen encoder train without
+        augmentation: a pair is two training samples, neighbours in the input
+        space, or a point between them); image files, which are not in memory,
+        have no neighbour graph and get a ValueError.
+        """
+        views = self._fit_views(default_vector_views(len(data) / self.n_clusters), data)
         history = self._neighbor_embedding_stage(data, views, generator, hooks, end=0)
         self.module_.freeze_encoder()
         return history

@@ -222,11 +222,11 @@ def test_neighbor_embedding_gives_the_fixed_features_of_the_linear_model(blobs):
     assert adjusted_rand_score(y, est.labels_) > 0.8
 
 
-def test_neighbor_embedding_auto_only_for_the_linear_model_on_vectors():
+def test_neighbor_embedding_auto_only_for_the_linear_model():
     vectors = torch.rand(40, 5)
     auto = EntropyClustering(3, device="cpu")
     assert auto._build_module(vectors).neighbor is not None
-    assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is None
+    assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is not None
     mlp = EntropyClustering(3, backbone="mlp", device="cpu")
     assert mlp._build_module(vectors).neighbor is None
     assert EntropyClustering(3, neighbor_embedding=False)._build_module(vectors).neighbor is None

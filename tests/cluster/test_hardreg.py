@@ -383,9 +383,14 @@ def test_auto_max_iter_shortens_only_the_frozen_encoder_fit(blobs, monkeypatch):
         HardRegClustering(3, max_iter="long").fit(blobs[0])
 
 
-def test_neighbor_embedding_off_for_images_and_streams():
+def test_neighbor_embedding_on_for_arrays_off_for_streams():
     auto = HardRegClustering(3, **dict(FAST, neighbor_embedding="auto", backbone_params=None))
-    assert auto._build_module(torch.rand(40, 1, 8, 8)).neighbor is None
+    # image arrays: the stage's encoder is an MLP on the pixels, as for vectors
+    images = auto._build_module(torch.rand(40, 1, 8, 8))
+    assert images.neighbor is not None and type(images.backbone).__name__ == "MLP"
+    cnn = HardRegClustering(3, **dict(FAST, backbone="cnn", backbone_params={"widths": (4,)}))
+    assert type(cnn._build_module(torch.rand(40, 1, 8, 8)).backbone).__name__ == "SmallCNN"
+    assert cnn._build_stream_module(torch.rand(40, 1, 8, 8)).neighbor is None
     vectors = torch.rand(40, 5)
     assert auto._build_module(vectors).neighbor is not None
     assert auto._build_stream_module(vectors).neighbor is None

@@ -160,7 +160,14 @@ def test_pickle_image_model(digits):
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: HardRegClustering(4, max_iter=2, batch_size=16, backbone_params=IMAGE_CNN),
+        lambda: HardRegClustering(
+            4,
+            max_iter=2,
+            batch_size=16,
+            backbone="cnn",
+            backbone_params=IMAGE_CNN,
+            neighbor_embedding_steps=20,
+        ),
         lambda: PIPCDRClustering(
             4,
             max_iter=2,
@@ -199,3 +206,32 @@ def test_entropy_clustering_on_image_arrays_but_not_files(digits, folder):
     assert cnn.fit(X).labels_.shape == (60,)
     with pytest.raises(ValueError, match="needs the data in memory"):
         EntropyClustering(4, max_iter=2, device="cpu").fit(folder)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: HardRegClustering(4, max_iter=3, neighbor_embedding_steps=30),
+        lambda: EntropyClustering(4, max_iter=5, neighbor_embedding_steps=30),
+    ],
+    ids=["HardReg", "Entropy"],
+)
+def test_image_arrays_fit_as_their_pixel_vectors(make):
+    """With defaults an image array gets the neighbour-embedding encoder of its
+    flattened pixels: the same fit as the vectors."""
+    X, _ = digit_images(120)
+    images = make().set_params(device="cpu", random_state=0).fit(X)
+    vectors = make().set_params(device="cpu", random_state=0).fit(X.reshape(len(X), -1))
+    assert images.module_.frozen and images.image_shape_ == (1, 8, 8)
+    assert np.array_equal(images.labels_, vectors.labels_)
+    assert np.allclose(images.transform(X), vectors.transform(X.reshape(len(X), -1)), atol=1e-5)
+
+
+def test_hardreg_on_image_files_trains_end_to_end(folder):
+    """Files streamed from disk have no neighbour graph: the CNN trains end to end,
+    and asking for the stage on them is refused."""
+    est = HardRegClustering(4, max_iter=2, batch_size=16, backbone_params=IMAGE_CNN)
+    est.set_params(device="cpu", random_state=0).fit(folder)
+    assert est.module_.neighbor is None and type(est.module_.backbone).__name__ == "SmallCNN"
+    with pytest.raises(ValueError, match="in memory"):
+        est.set_params(neighbor_embedding=True, backbone="cnn").fit(folder)
