@@ -49,6 +49,54 @@ def auto_epochs(batches: int) -> int:
     return int(min(max(round(AUTO_STEPS / max(batches, 1)), 1), AUTO_MAX_EPOCHS))
 
 
+def fixed_feature_partition(
+    features: torch.Tensor, n_clusters: int, random_state: int, predict_on=None
+) -> torch.Tensor:
+    """Labels of :class:`HardRegClustering` fitted on fixed features.
+
+    The features are the input as they are (no backbone, no neighbour
+    embedding); the method trains its whitened linear projection to
+    ``n_clusters - 1`` dimensions (as on its own neighbour embedding) and the
+    centroids on them with the size-penalised hard assignment, about
+    :data:`AUTO_STEPS` steps in its default batches of 256, on the device of
+    ``features``. :class:`SeCuClustering` starts from this partition of its
+    neighbour embedding.
+
+    Parameters
+    ----------
+    features : Tensor of shape (n_samples, n_features)
+    n_clusters : int
+    random_state : int
+    predict_on : Tensor of shape (m, n_features) or None, default=None
+        Samples to label with the fitted model (nearest centroid) instead of
+        ``features``.
+
+    Returns
+    -------
+    Tensor of int64 labels on the device of ``features``.
+
+    Examples
+    --------
+    >>> x = torch.cat([torch.randn(200, 3), torch.randn(200, 3) + 8])
+    >>> labels = fixed_feature_partition(x, 2, random_state=0)
+    >>> bool((labels[:200] == labels[0]).all() and (labels[200:] != labels[0]).all())
+    True
+    """
+    batches = len(features) // 256
+    est = HardRegClustering(
+        n_clusters,
+        backbone=nn.Identity(),
+        neighbor_embedding=False,
+        embedding_dim=max(min(n_clusters - 1, features.shape[1]), 1),
+        max_iter=auto_epochs(batches) if batches else "auto",
+        random_state=random_state,
+        device=features.device,
+    )
+    est.fit(features.float())
+    labels = est.labels_ if predict_on is None else est.predict(predict_on.float())
+    return torch.as_tensor(labels, dtype=torch.long, device=features.device)
+
+
 class HardRegNetwork(FrozenEncoderMixin, nn.Module):
     """Encoder (backbone, linear projection, optional whitening) and K centroids.
 

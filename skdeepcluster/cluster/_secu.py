@@ -7,7 +7,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
@@ -25,6 +24,7 @@ from skdeepcluster._training._memory import STREAM_WINDOW_PER_CLUSTER
 from skdeepcluster.assignment import entropy_constrained_assignment, size_constrained_assignment
 from skdeepcluster.augment import default_self_labeling_views, neighbor_image_views
 from skdeepcluster.base import BaseDeepClustering, _PartialFitMixin
+from skdeepcluster.cluster._hardreg import fixed_feature_partition
 from skdeepcluster.cluster._neighbor_embedding import NeighborEmbeddingMixin, StagedNetworkMixin
 from skdeepcluster.data import TrainingData, as_training_data
 from skdeepcluster.losses import (
@@ -147,24 +147,6 @@ def kmeans_plusplus(z: torch.Tensor, k: int, generator: torch.Generator) -> torc
     return F.normalize(seeds, dim=1)
 
 
-def kmeans_labels(e: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
-    """Labels of Euclidean k-means of the rows of ``e`` (best of 10 k-means++ starts).
-
-    Runs :class:`sklearn.cluster.KMeans` on the CPU with a seed drawn from
-    ``generator``; the labels come back on ``e``'s device.
-
-    Examples
-    --------
-    >>> e = torch.cat([torch.randn(20, 2), torch.randn(20, 2) + 10])
-    >>> labels = kmeans_labels(e, 2, torch.Generator().manual_seed(0))
-    >>> bool((labels[:20] == labels[0]).all() and (labels[20:] != labels[0]).all())
-    True
-    """
-    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-    model = KMeans(k, n_init=10, random_state=seed).fit(e.detach().double().cpu().numpy())
-    return torch.as_tensor(model.labels_, dtype=torch.long, device=e.device)
-
-
 def _same_views(x, index=None, generator=None):
     """Both views are the samples themselves (``augment=None``)."""
     return x, x
@@ -175,10 +157,13 @@ class _SeCuTask:
 
     Epoch ``-1`` is the initialisation epoch: the encoder is frozen (features
     computed without gradient) while assignments and centres are initialised.
-    With ``stream=True`` (``partial_fit``) ``memory`` holds the labels of the
-    current chunk only, the entropy constraint reads ``running`` (the aged
-    sizes of the stream's recent labels) and the soft labels take the label
-    of the current pass in place of last epoch's.
+    After :meth:`start_from` the labels of an initial partition stay in
+    memory up to a given epoch: the centres and the network learn them
+    before the assignment takes over. With ``stream=True`` (``partial_fit``)
+    ``memory`` holds the labels of the current chunk only, the entropy
+    constraint reads ``running`` (the aged sizes of the stream's recent
+    labels) and the soft labels take the label of the current pass in place
+    of last epoch's.
     """
 
     def __init__(
@@ -208,6 +193,16 @@ class _SeCuTask:
         self.cf_state: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.context = None
         self._step_start: tuple = ()
+        #: Epochs before this one keep the labels in memory instead of assigning new ones.
+        self.fixed_until = -1
+
+    def start_from(self, labels: list[torch.Tensor], until_epoch: int) -> None:
+        """Put every head's initial labels of all samples into memory, and keep them,
+        rather than assign new ones, in the epochs before ``until_epoch``."""
+        for mem, head_labels in zip(self.memory, labels, strict=True):
+            head_labels = head_labels.to(mem.labels.device)
+            mem.update(torch.arange(len(head_labels), device=head_labels.device), head_labels)
+        self.fixed_until = until_epoch
 
     # ---------------------------------------------- state (checkpoints, DDP)
     def state_dict(self) -> dict:
@@ -216,6 +211,7 @@ class _SeCuTask:
         state = {
             "lower_duals": [d.clone() for d in self.lower_duals],
             "upper_duals": [None if d is None else d.clone() for d in self.upper_duals],
+            "fixed_until": self.fixed_until,
         }
         if self.running is not None:
             return {"running": [r.state_dict() for r in self.running], **state}
@@ -231,6 +227,7 @@ class _SeCuTask:
         self.upper_duals = [
             None if d is None else d.to(device).clone() for d in state["upper_duals"]
         ]
+        self.fixed_until = state.get("fixed_until", -1)
 
     def use_distributed(self, context) -> None:
         """Under torch.distributed: after each step, every rank takes all ranks' labels,
@@ -331,7 +328,10 @@ class _SeCuTask:
             scores = (zd1 @ wd.T + zd2 @ wd.T) / 2
             # last epoch's label (Eq. 7); a stream has none and takes this pass's label
             prev = None if self.running is not None else self.memory[h].get(index)
-            labels = self._assign(h, scores, index)
+            if epoch < self.fixed_until:
+                labels = prev  # the initial partition, while the head learns it
+            else:
+                labels = self._assign(h, scores, index)
             if epoch >= 0:
                 prev = labels if prev is None else prev
                 logits1 = z1 @ self.snapshot[h].T / est.temperature
@@ -687,7 +687,8 @@ class SeCuClustering(
         loss (:func:`~skdeepcluster.losses.neighbor_embedding_loss`); 1 is
         t-SNE's Cauchy kernel, smaller values have heavier tails, which pull
         apart groups that the graph joins by a few edges (Kobak et al. 2019
-        show it on MNIST). With 0.5 (``benchmarks.run``, one thread): MNIST
+        show it on MNIST). With 0.5 (``benchmarks.run``, one thread, when the
+        centres still started at k-means clusters of the embedding): MNIST
         10k as vectors ACC 0.940-0.943 (seeds 0-2) on one subset and 0.936 /
         0.931 / 0.865 on another, against 0.84-0.87 with 1; but all 70,000
         MNIST digits, seed 0, 0.875 against 0.973 with 1, and ``load_digits``
@@ -735,15 +736,28 @@ class SeCuClustering(
     backbone and a 10-dim layer as a parametric neighbour embedding (the
     contrastive form of t-SNE: the two views of a sample attract each other
     under a heavy-tailed Cauchy kernel, the rest of the batch repels), in
-    which the groups of the graph drift apart; the centres then start at the
-    Euclidean k-means clusters of that embedding, and the SeCu objective
-    trains the whole network, the new layer included, from there. With the
-    stage, the mean ACC over seeds 0-2 went from 0.76 to 0.87 on the
-    benchmark's 10,000-sample MNIST subset, and seed 0 on all 70,000 from
-    0.85 to 0.97; on ``load_digits`` it stayed at 0.95 (tables in
-    ``benchmarks/README.md``). The stage's cost is linear in the number of
-    samples: the views come from the neighbour graph built once, and each
-    step embeds a batch.
+    which the groups of the graph drift apart. With the stage, the mean ACC
+    over seeds 0-2 went from 0.76 to 0.87 on the benchmark's 10,000-sample
+    MNIST subset, and seed 0 on all 70,000 from 0.85 to 0.97; on
+    ``load_digits`` it stayed at 0.95 (tables in ``benchmarks/README.md``).
+    The stage's cost is linear in the number of samples: the views come from
+    the neighbour graph built once, and each step embeds a batch.
+
+    **The initial partition** (vectors). The clustering stage then starts
+    from a partition of the neighbour embedding: HardReg's whitened
+    projection and size-penalised hard assignment
+    (``skdeepcluster.cluster._hardreg.fixed_feature_partition``), which
+    separated the 4s and 9s of the 10,000-sample MNIST subset that Euclidean
+    k-means on the same embedding left shared between two clusters (seeds
+    0-2: ACC 0.93-0.94 against 0.79-0.85). The centres start at the
+    normalised mean embedding of its clusters, and the labels of all samples
+    stay at that partition during the ``warmup_epochs`` (the paper's Eq. 7
+    targets are last epoch's labels, so the network and the centres learn
+    it) before the constrained assignment takes over. Without that hold the
+    first assignments, made by a projection head that has not been trained
+    yet, undid the partition: SeCu ended at ACC 0.86 from a start at 0.94
+    (seed 0), as it did from k-means' start; with it, 0.94-0.95 (seeds 0-2),
+    while all 70,000 digits stayed at 0.973 (seed 0).
 
     **Streams** (:meth:`partial_fit`). The first call seeds the centres at
     k-means++ seeds among its chunk and runs the initialisation epoch on it;
@@ -944,10 +958,11 @@ class SeCuClustering(
             return neighbor_image_views(len(data) / self.n_clusters)
         return self._two_views(data)
 
-    @torch.no_grad()
-    def _init_centers(self, data: TrainingData, generator: torch.Generator) -> None:
+    def _init_centers(self, data: TrainingData, generator: torch.Generator):
         """Centres start at k-means++ seeds among the initial embeddings, or, with a
-        neighbour-embedding layer, at the k-means clusters of the neighbour embedding.
+        neighbour-embedding layer, at the clusters of a partition of the neighbour
+        embedding; that partition's labels of every training sample (one tensor per
+        head), ``None`` without the layer.
 
         The paper initialises centres and labels in one epoch with the encoder
         frozen but does not say where the centres start; k-means++ seeding
@@ -958,12 +973,19 @@ class SeCuClustering(
         mini-batches of ``batch_size`` for images.
 
         After the neighbour-embedding stage the clusters are visible in the
-        low-dimensional neighbour embedding, where Euclidean k-means finds
-        them (``n_init=10`` on up to 32,768 random training samples); each
-        head's centres start at the normalised mean embedding of its k-means
-        clusters. k-means++ seeds on the normalised embeddings ended in worse
-        partitions from the same network (MNIST 10k as vectors, seeds 0-2:
-        ACC of ``predict`` 0.80 against 0.84).
+        low-dimensional neighbour embedding. Up to 32,768 random training
+        samples are partitioned there by
+        ``skdeepcluster.cluster._hardreg.fixed_feature_partition``
+        (HardReg's whitened projection and size-penalised hard assignment),
+        every training sample gets the label of its nearest cluster of that
+        model, and each head's centres start at the normalised mean embedding
+        of its clusters. Euclidean k-means (``n_init=10``) on the same
+        embedding left the 4s and 9s of a 10,000-sample MNIST subset shared
+        between two clusters (seeds 0-2: ACC 0.79-0.85), which HardReg's
+        partition separates (0.93-0.94); on all 70,000 digits both reach
+        about 0.96. k-means++ seeds on the normalised embeddings ended in
+        worse partitions still (ACC of ``predict`` 0.80 against k-means'
+        0.84, seeds 0-2).
         """
         data = as_training_data(data)
         n = len(data)
@@ -971,18 +993,24 @@ class SeCuClustering(
         if net.neighbor is None:
             pool = torch.randperm(n, generator=generator)[: min(n, 4096)]
             chunk = len(pool) if data.is_vector else self.batch_size
-            z = data.map(lambda x: net.embed(x).float(), chunk, indices=pool)
-            for w in net.centers:
-                w.copy_(kmeans_plusplus(z, w.shape[0], generator))
-            return
+            with torch.no_grad():
+                z = data.map(lambda x: net.embed(x).float(), chunk, indices=pool)
+                for w in net.centers:
+                    w.copy_(kmeans_plusplus(z, w.shape[0], generator))
+            return None
         pool = torch.randperm(n, generator=generator)[: min(n, 32768)]
-        both = self._eval_map(data, lambda x: torch.cat(net.encode(x), dim=1).float(), pool)
-        e, z = both[:, : self.neighbor_embedding_dim], both[:, self.neighbor_embedding_dim :]
+        e_all = self._eval_map(data, lambda x: net.neighbor_embed(x).float())
+        z = self._eval_map(data, lambda x: net.embed(x).float(), pool)
+        initial = []
         for w in net.centers:
-            labels = kmeans_labels(e, w.shape[0], generator)
-            sums = torch.zeros_like(w).index_add_(0, labels, z)
-            seen = torch.bincount(labels, minlength=w.shape[0]) > 0
-            w[seen] = F.normalize(sums[seen], dim=1)
+            seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+            labels = fixed_feature_partition(e_all[pool], w.shape[0], seed, predict_on=e_all)
+            with torch.no_grad():
+                sums = torch.zeros_like(w).index_add_(0, labels[pool], z)
+                seen = torch.bincount(labels[pool], minlength=w.shape[0]) > 0
+                w[seen] = F.normalize(sums[seen], dim=1)
+            initial.append(labels)
+        return initial
 
     # ------------------------------------------------------------------ train
     def _setup_training(self, data, generator, stream: bool = False, views=None):
@@ -993,11 +1021,12 @@ class SeCuClustering(
         loader = data.loader(self.batch_size, shuffle=True, generator=generator)
         if views is None:
             views = self._make_views(data)
-        if not self._restores_state():
-            self._init_centers(data, generator)
+        initial = None if self._restores_state() else self._init_centers(data, generator)
         task = _SeCuTask(self, data, views, generator, stream)
         steps = len(loader)
         max_iter, warmup = self._epochs(steps, stream)
+        if initial is not None:
+            task.start_from(initial, until_epoch=warmup)
         net = self.module_
         encoder = [p for n, p in net.named_parameters() if not n.startswith("centers")]
         groups = [

@@ -10,13 +10,14 @@ from tiny_estimators import make_tiny
 
 from skdeepcluster import SeCuClustering
 from skdeepcluster._training import make_generator, run_training
+from skdeepcluster.cluster._hardreg import fixed_feature_partition
 from skdeepcluster.cluster._neighbor_embedding import (
     NEIGHBOR_EMBEDDING_MAX_EPOCHS,
     NeighborEmbeddingTask,
     neighbor_embedding_batch_size,
     neighbor_embedding_epochs,
 )
-from skdeepcluster.cluster._secu import kmeans_labels
+from skdeepcluster.cluster._secu import _SeCuTask
 
 
 def tiny(**params):
@@ -94,7 +95,7 @@ def test_no_steps_keeps_the_layer_untrained(blobs):
     assert est.module_.neighbor is not None and len(est.history_) == 2
 
 
-def test_centres_start_at_the_kmeans_clusters_of_the_neighbour_embedding(blobs):
+def test_centres_start_at_the_hardreg_partition_of_the_neighbour_embedding(blobs):
     X, _ = blobs
     est = tiny()
     data = torch.as_tensor(X)
@@ -104,15 +105,48 @@ def test_centres_start_at_the_kmeans_clusters_of_the_neighbour_embedding(blobs):
     with torch.no_grad():
         e, z = net.encode(data)
     net.train()
-    est._init_centers(data, make_generator(3))
-    # the same draws: the pool (all 300 samples here), then the k-means seed
+    initial = est._init_centers(data, make_generator(3))
+    # the same draws: the pool (all 300 samples here), then the partition's seed
     g = make_generator(3)
     pool = torch.randperm(len(X), generator=g)
-    labels = kmeans_labels(e[pool], 6, g)
+    seed = int(torch.randint(2**31 - 1, (1,), generator=g))
+    labels = fixed_feature_partition(e[pool], 6, seed, predict_on=e)
+    assert len(initial) == 1 and torch.equal(initial[0], labels)
     assert len(labels.unique()) == 6
-    means = torch.stack([z[pool][labels == c].mean(0) for c in range(6)])
+    means = torch.stack([z[pool][labels[pool] == c].mean(0) for c in range(6)])
     expected = torch.nn.functional.normalize(means, dim=1)
     assert torch.allclose(net.centers[0], expected, atol=1e-5)
+
+
+def test_the_initial_partition_is_kept_until_the_given_epoch(blobs):
+    X, _ = blobs
+    est = tiny(max_iter=4)
+    data = torch.as_tensor(X)
+    est.module_ = est._build_module(data)
+    task = _SeCuTask(est, data, None, make_generator(0))
+    # a partition the centres disagree with: every sample in cluster 0 but one per cluster
+    initial = torch.zeros(len(X), dtype=torch.long)
+    initial[:6] = torch.arange(6)
+    task.start_from([initial], until_epoch=2)
+    assert torch.equal(task.memory[0].labels, initial)
+    index = torch.arange(len(X))
+    z = est.module_.embed(torch.cat([data, data])).detach()
+    task.on_epoch_start(1)
+    task._objective(index, z, epoch=1)
+    assert torch.equal(task.memory[0].labels, initial)
+    task.on_epoch_start(2)
+    task._objective(index, z, epoch=2)
+    assert not torch.equal(task.memory[0].labels, initial)
+    assert task.state_dict()["fixed_until"] == 2
+
+
+def test_fixed_feature_partition_labels_new_samples_by_its_model():
+    X, y = make_blobs(n_samples=900, centers=3, n_features=4, random_state=0)
+    x = torch.as_tensor(X, dtype=torch.float32)
+    labels = fixed_feature_partition(x, 3, random_state=0)
+    assert adjusted_rand_score(y, labels.numpy()) == 1.0
+    again = fixed_feature_partition(x, 3, random_state=0, predict_on=x[::7])
+    assert torch.equal(again, labels[::7])
 
 
 def test_labels_are_the_predictions_and_separated_blobs_are_found(blobs):
