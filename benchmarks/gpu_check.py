@@ -333,7 +333,10 @@ def estimators(settings: Settings, device, amp, n_epochs: int = 3) -> dict:
             **small,
             **common,
         ),
-        "HardRegClustering": HardRegClustering(10, max_iter=n_epochs, **common),
+        # end to end: on image arrays its default stage trains an MLP on the pixels
+        "HardRegClustering": HardRegClustering(
+            10, max_iter=n_epochs, backbone="cnn", neighbor_embedding=False, **common
+        ),
         "PIPCDRClustering": PIPCDRClustering(
             10, max_iter=n_epochs, warmup_epochs=1, cdr_start=1, reassign=1, **small, **common
         ),

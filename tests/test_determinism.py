@@ -144,9 +144,10 @@ def test_host_placement_gives_the_labels_of_the_resident_data(name, kind, digits
 
     monkeypatch.setattr("skdeepcluster.base.place_training_tensor", spy)
     resident = _result(make(name, kind == "images", random_state=5).fit(X), X)
+    n = len(placements)  # SeCu on vectors also fits HardReg on its neighbour embedding
     with config_context(data_placement="host"):
         host = _result(make(name, kind == "images", random_state=5).fit(X), X)
-    assert placements == ["auto", "host"]
+    assert n >= 1 and set(placements[:n]) == {"auto"} and set(placements[n:]) == {"host"}
     _assert_same(resident, host)
 
 

@@ -42,6 +42,8 @@ def make_tiny(name, n_clusters=3, width=8, max_iter=2, images=False, entropy=Non
     )
     if name == "HardReg":
         settings.update(neighbor_embedding_steps=20)
+        if images:  # "auto" is an MLP on image arrays, where the stage is on
+            settings.update(backbone="cnn")
     else:
         settings.update(projection_dim=width // 2, projection_hidden=width)
     if name == "PIPCDR":

@@ -103,9 +103,18 @@ class EntropyNetwork(FrozenEncoderMixin, nn.Module):
             x = (x - self.shift) / self.scale
         return self.backbone(x).flatten(1)
 
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        """The linear heads; in evaluation mode in float64, rounded back, so that a
+        sample's logits do not depend on the other rows of its batch (the float32
+        matrix product rounds a row differently by its position in the batch)."""
+        if self.training or torch.is_autocast_enabled(features.device.type):
+            return self.head(features)
+        weight, bias = self.head.weight.double(), self.head.bias.double()
+        return torch.nn.functional.linear(features.double(), weight, bias).to(features.dtype)
+
     def logits_from_features(self, features: torch.Tensor) -> torch.Tensor:
         """Logits of every head from head-input features, ``(batch, n_heads, n_clusters)``."""
-        return self.head(features).view(len(features), self.n_heads, self.n_clusters)
+        return self._head(features).view(len(features), self.n_heads, self.n_clusters)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of every head, shape ``(batch, n_heads, n_clusters)``."""
@@ -122,7 +131,7 @@ class EntropyNetwork(FrozenEncoderMixin, nn.Module):
 
     def cluster_logits(self, features: torch.Tensor) -> torch.Tensor:
         """Logits of the first head from head-input features."""
-        return self.head(features)[:, : self.n_clusters]
+        return self._head(features)[:, : self.n_clusters]
 
     @torch.no_grad()
     def keep_head(self, head: int) -> None:
