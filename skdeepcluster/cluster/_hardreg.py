@@ -82,16 +82,16 @@ def fixed_feature_partition(
     >>> bool((labels[:200] == labels[0]).all() and (labels[200:] != labels[0]).all())
     True
     """
-    batches = len(features) // 256
     est = HardRegClustering(
         n_clusters,
         backbone=nn.Identity(),
         neighbor_embedding=False,
         embedding_dim=max(min(n_clusters - 1, features.shape[1]), 1),
-        max_iter=auto_epochs(batches) if batches else "auto",
         random_state=random_state,
         device=features.device,
     )
+    # the step count of the frozen encoder's schedule, not the 60 epochs of end-to-end training
+    est.set_params(max_iter=auto_epochs(len(features) // est.batch_size))
     est.fit(features.float())
     labels = est.labels_ if predict_on is None else est.predict(predict_on.float())
     return torch.as_tensor(labels, dtype=torch.long, device=features.device)

@@ -1000,7 +1000,7 @@ class SeCuClustering(
             return None
         pool = torch.randperm(n, generator=generator)[: min(n, 32768)]
         e_all = self._eval_map(data, lambda x: net.neighbor_embed(x).float())
-        z = self._eval_map(data, lambda x: net.embed(x).float(), pool)
+        z = self._eval_map(as_training_data(e_all[pool]), lambda e: net.head(e).float())
         initial = []
         for w in net.centers:
             seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
